@@ -15,6 +15,8 @@
 pub mod capsule;
 pub mod error;
 pub mod frame;
+pub mod headers;
+pub mod qpack;
 pub mod rng;
 pub mod settings;
 pub mod stream_header;
