@@ -231,3 +231,74 @@ mod tests {
         assert_eq!(Code::WT_SESSION_GONE.0, 0x170d7b68);
     }
 }
+
+/// Why an application call about a stream failed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum StreamError {
+    /// No such stream, or it is finished in that direction.
+    #[error("unknown or closed stream")]
+    UnknownStream,
+    /// The stream has nothing to read right now; a readable event will follow.
+    #[error("no data available yet")]
+    Blocked,
+    /// The peer reset the stream, with this application code if it carried one.
+    #[error("stream reset by peer")]
+    Reset(Option<u32>),
+    /// The stream direction is switched off in the configuration, or WebTransport is off.
+    #[error("streams of this kind are disabled")]
+    Disabled,
+    /// The transport has no stream credit; a `StreamsAvailable` event will follow.
+    #[error("no stream credit left")]
+    StreamsBlocked,
+    /// The session is unknown or not established.
+    #[error("session not established")]
+    SessionNotEstablished,
+    /// The stream was already finished.
+    #[error("stream already finished")]
+    Finished,
+    /// The connection is closed.
+    #[error("connection closed")]
+    ConnectionClosed,
+}
+
+/// Why an application call about a session failed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SessionError {
+    /// No such session (it may have closed already).
+    #[error("unknown session")]
+    UnknownSession,
+    /// The call does not fit the session's state (for example accept twice).
+    #[error("session is not in a state that allows this")]
+    InvalidState,
+    /// WebTransport is off, or the peer does not support it.
+    #[error("WebTransport unavailable")]
+    Unavailable,
+    /// The role cannot do this (a client cannot accept, a server cannot connect).
+    #[error("not available in this role")]
+    WrongRole,
+    /// The connection is going away (GOAWAY): no new sessions.
+    #[error("connection is going away")]
+    GoingAway,
+    /// The session limit of the negotiated dialect is reached.
+    #[error("too many sessions")]
+    TooManySessions,
+    /// The status is not allowed here (accept needs 2xx other than 204/205/206, reject a
+    /// status outside 2xx).
+    #[error("status not allowed here")]
+    InvalidStatus,
+    /// The chosen protocol was not offered by the client.
+    #[error("protocol not offered by the client")]
+    ProtocolNotOffered,
+    /// The request or response could not be built.
+    #[error("invalid message: {0}")]
+    Build(String),
+    /// The capsule does not exist in the negotiated dialect (DRAIN in draft-02).
+    #[error("not supported in the negotiated dialect")]
+    NotInDialect,
+    /// Datagrams were not negotiated on this connection.
+    #[error("datagrams not enabled")]
+    DatagramsDisabled,
+    /// The connection is closed.
+    #[error("connection closed")]
+    ConnectionClosed,
+}

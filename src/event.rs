@@ -27,13 +27,15 @@ pub enum CloseCause {
     GoAway,
     /// The QUIC connection ended.
     ConnectionClosed,
+    /// Client: the server's SETTINGS offer no WebTransport dialect we speak.
+    Unsupported,
 }
 
 /// An application event, returned by [`Connection::poll_event`](crate::Connection::poll_event).
 ///
 /// Servers get `SessionRequest` and `Request`; clients get `SessionEstablished` and
 /// `SessionRejected`; both get the rest.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub enum Event {
     /// The peer's SETTINGS arrived. `dialect` is the WebTransport dialect in use, if any.
     SettingsReceived {

@@ -53,7 +53,11 @@ impl StreamId {
 
     /// The endpoint that opened the stream.
     pub fn initiator(self) -> Side {
-        if self.0 & 1 == 0 { Side::Client } else { Side::Server }
+        if self.0 & 1 == 0 {
+            Side::Client
+        } else {
+            Side::Server
+        }
     }
 
     /// The stream's direction.
@@ -108,7 +112,7 @@ impl SessionId {
 
 impl fmt::Debug for SessionId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "session {}", self.0.0)
+        write!(f, "{}", self.0.0)
     }
 }
 
@@ -127,7 +131,10 @@ mod tests {
         assert_eq!(StreamId::new(Side::Client, Dir::Bi, 0).0, 0);
         assert_eq!(StreamId::new(Side::Server, Dir::Uni, 2).0, 11);
         let s = StreamId(7);
-        assert_eq!((s.initiator(), s.dir(), s.index()), (Side::Server, Dir::Uni, 1));
+        assert_eq!(
+            (s.initiator(), s.dir(), s.index()),
+            (Side::Server, Dir::Uni, 1)
+        );
         assert!(StreamId(8).is_client_bidi() && !StreamId(9).is_client_bidi());
         assert_eq!(SessionId(StreamId(8)).quarter(), 2);
     }

@@ -1,0 +1,243 @@
+//! The peer's control stream: SETTINGS first and once, GOAWAY, MAX_PUSH_ID, CANCEL_PUSH, and
+//! the frames that are not allowed there (RFC 9114 §6.2.1, §7.2; spec.md §8.2).
+
+use bytes::Bytes;
+use tracing::{debug, info};
+
+use super::Connection;
+use crate::error::{Code, ProtocolError};
+use crate::event::{CloseCause, Event};
+use crate::frame::{Frame, FrameDecoder, FrameEvent};
+use crate::id::{SessionId, Side, StreamId};
+use crate::session::SessionState;
+use crate::settings::{self, Settings};
+use crate::stream::Recv;
+
+fn unexpected(reason: &'static str) -> ProtocolError {
+    ProtocolError::new(Code::H3_FRAME_UNEXPECTED, reason)
+}
+
+impl Connection {
+    pub(super) fn on_control_data(
+        &mut self,
+        id: StreamId,
+        mut frames: FrameDecoder,
+        mut settings_seen: bool,
+        data: &mut Bytes,
+        fin: bool,
+    ) -> Result<Option<Recv>, ProtocolError> {
+        while let Some(event) = frames.decode(data)? {
+            let frame = match event {
+                FrameEvent::Frame(f) => f,
+                FrameEvent::DataHeader(_) | FrameEvent::Data(_) => {
+                    return Err(unexpected("DATA on the control stream"));
+                }
+            };
+            if !settings_seen {
+                let Frame::Settings(s) = frame else {
+                    return Err(ProtocolError::new(
+                        Code::H3_MISSING_SETTINGS,
+                        "first control frame is not SETTINGS",
+                    ));
+                };
+                settings_seen = true;
+                self.on_settings(s)?;
+                if self.closed {
+                    return Ok(None);
+                }
+                continue;
+            }
+            self.on_control_frame(frame)?;
+            if self.closed {
+                return Ok(None);
+            }
+        }
+        if fin {
+            return Err(ProtocolError::new(
+                Code::H3_CLOSED_CRITICAL_STREAM,
+                "control stream closed",
+            ));
+        }
+        debug_assert!(data.is_empty());
+        let _ = id;
+        Ok(Some(Recv::Control {
+            frames,
+            settings: settings_seen,
+        }))
+    }
+
+    fn on_control_frame(&mut self, frame: Frame) -> Result<(), ProtocolError> {
+        match frame {
+            Frame::Settings(_) => Err(unexpected("second SETTINGS frame")),
+            Frame::Data(_) | Frame::Headers(_) | Frame::PushPromise { .. } => {
+                Err(unexpected("request frame on the control stream"))
+            }
+            Frame::ReservedHttp2(_) => Err(unexpected("HTTP/2 frame type")),
+            Frame::WebTransportStream(_) => Err(unexpected("WebTransport signal on control")),
+            Frame::Unknown(_) => Ok(()),
+            Frame::CancelPush(push) => {
+                // We never promise pushes; a client may only cancel ids it allowed.
+                match (self.side, self.max_push_id) {
+                    (Side::Server, Some(max)) if push <= max => Ok(()),
+                    _ => Err(ProtocolError::new(
+                        Code::H3_ID_ERROR,
+                        "CANCEL_PUSH for unknown push",
+                    )),
+                }
+            }
+            Frame::MaxPushId(v) => {
+                if self.side == Side::Client {
+                    return Err(unexpected("MAX_PUSH_ID received by a client"));
+                }
+                if self.max_push_id.is_some_and(|m| v < m) {
+                    return Err(ProtocolError::new(
+                        Code::H3_ID_ERROR,
+                        "MAX_PUSH_ID decreased",
+                    ));
+                }
+                self.max_push_id = Some(v);
+                Ok(())
+            }
+            Frame::Goaway(v) => self.on_goaway(v),
+        }
+    }
+
+    fn on_goaway(&mut self, v: u64) -> Result<(), ProtocolError> {
+        if self.side == Side::Client && !StreamId(v).is_client_bidi() {
+            return Err(ProtocolError::new(
+                Code::H3_ID_ERROR,
+                "GOAWAY id is not a client bidirectional stream",
+            ));
+        }
+        if self.goaway_received.is_some_and(|prev| v > prev) {
+            return Err(ProtocolError::new(Code::H3_ID_ERROR, "GOAWAY id increased"));
+        }
+        info!(id = v, "GOAWAY received");
+        self.goaway_received = Some(v);
+        self.events.push_back(Event::GoAway { id: v });
+        let mut ids: Vec<SessionId> = self.sessions.keys().copied().collect();
+        ids.sort();
+        for sid in ids {
+            if self.side == Side::Client && sid.stream().0 >= v {
+                // The server will not process this one.
+                if self.send.contains_key(&sid.stream()) {
+                    self.reset_send(sid.stream(), Code::H3_REQUEST_CANCELLED);
+                }
+                if self.recv.contains_key(&sid.stream()) {
+                    self.stop_recv(sid.stream(), Code::H3_REQUEST_CANCELLED);
+                }
+                self.end_session(sid, 0, String::new(), CloseCause::GoAway);
+            } else if let Some(s) = self.sessions.get_mut(&sid)
+                && !s.draining
+            {
+                s.draining = true;
+                self.events
+                    .push_back(Event::SessionDraining { session: sid });
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies the peer's SETTINGS: negotiates the dialect and releases what waited for it.
+    fn on_settings(&mut self, peer: Settings) -> Result<(), ProtocolError> {
+        debug!(side = %self.side, settings = ?peer, "peer SETTINGS");
+        let (server, client) = match self.side {
+            Side::Server => (&self.local_settings, &peer),
+            Side::Client => (&peer, &self.local_settings),
+        };
+        self.negotiated = if self.config.webtransport_enabled() {
+            settings::negotiate(server, client)
+                .filter(|n| self.config.dialects.contains(&n.dialect))
+        } else {
+            None
+        };
+        if !self.config.datagrams
+            && let Some(n) = self.negotiated.as_mut()
+        {
+            n.datagrams = None;
+        }
+        self.peer_settings = Some(peer);
+        info!(side = %self.side, dialect = ?self.dialect(), datagrams = self.datagrams_enabled(), "settings exchanged");
+        self.events.push_back(Event::SettingsReceived {
+            dialect: self.dialect(),
+            datagrams: self.datagrams_enabled(),
+        });
+        match self.side {
+            Side::Server => self.release_held_requests(),
+            Side::Client => self.send_pending_connects(),
+        }
+        // Datagrams that arrived before the SETTINGS: re-route them.
+        let held: Vec<(SessionId, Bytes)> = self.buffered_datagrams.drain(..).collect();
+        for (sid, data) in held {
+            if self.datagrams_enabled() {
+                self.on_datagram(sid, data);
+            } else {
+                self.stats.datagrams_dropped = self.stats.datagrams_dropped.saturating_add(1);
+            }
+        }
+        Ok(())
+    }
+
+    /// Server: replays the request streams held before the SETTINGS.
+    fn release_held_requests(&mut self) {
+        let mut ids: Vec<StreamId> = self
+            .recv
+            .iter()
+            .filter_map(|(id, r)| match r {
+                Recv::Request(req) if req.held.is_some() => Some(*id),
+                _ => None,
+            })
+            .collect();
+        ids.sort();
+        for id in ids {
+            let Some(Recv::Request(req)) = self.recv.get_mut(&id) else {
+                continue;
+            };
+            let Some((bytes, fin)) = req.held.take() else {
+                continue;
+            };
+            self.held_requests = self.held_requests.saturating_sub(1);
+            if self.closed {
+                return;
+            }
+            self.handle_stream_data_internal(id, bytes.freeze(), fin);
+        }
+    }
+
+    /// Client: sends the CONNECTs that waited for the server's SETTINGS.
+    fn send_pending_connects(&mut self) {
+        let mut ids: Vec<SessionId> = self
+            .sessions
+            .values()
+            .filter(|s| s.state == SessionState::Pending)
+            .map(|s| s.id)
+            .collect();
+        ids.sort();
+        for id in ids {
+            if self.dialect().is_none() {
+                self.recv.remove(&id.stream());
+                self.send.remove(&id.stream());
+                self.actions.push_back(crate::action::Action::ResetStream {
+                    stream: id.stream(),
+                    code: Code::H3_REQUEST_CANCELLED,
+                    reliable_size: 0,
+                });
+                self.end_session(
+                    id,
+                    0,
+                    "WebTransport not supported by the peer".into(),
+                    CloseCause::Unsupported,
+                );
+            } else {
+                self.send_connect(id);
+            }
+        }
+    }
+
+    /// Feeds held bytes through the normal input path (bytes are not counted twice).
+    fn handle_stream_data_internal(&mut self, id: StreamId, data: Bytes, fin: bool) {
+        if let Err(e) = self.on_stream_data(id, data, fin) {
+            self.close_connection(e);
+        }
+    }
+}

@@ -1,0 +1,586 @@
+//! The HTTP/3 connection: one per QUIC connection, in either role.
+//!
+//! Transport input enters through the `handle_*` methods, is routed by stream kind (control,
+//! QPACK, request, WebTransport) to the sessions, and leaves as [`Action`]s for the transport
+//! ([`poll_action`](Connection::poll_action)) and [`Event`]s for the application
+//! ([`poll_event`](Connection::poll_event)). The application acts through the session and stream
+//! calls in `app.rs`.
+
+mod app;
+mod control;
+mod recv;
+mod request;
+mod wt;
+
+use std::collections::{HashMap, VecDeque};
+use std::time::Instant;
+
+use bytes::{BufMut, Bytes, BytesMut};
+use tracing::{debug, warn};
+
+use crate::Dir;
+use crate::action::Action;
+use crate::config::Config;
+use crate::error::{Code, ProtocolError};
+use crate::event::{CloseCause, Event};
+use crate::frame::Frame;
+use crate::id::{SessionId, Side, StreamId};
+use crate::rng::Rng;
+use crate::session::Session;
+use crate::settings::{self, Dialect, Negotiated, Settings};
+use crate::stats::Stats;
+use crate::stream::{Recv, SendStream};
+use crate::stream_header::UniStreamHeader;
+
+/// Index of a direction in per-direction arrays.
+fn di(dir: Dir) -> usize {
+    match dir {
+        Dir::Bi => 0,
+        Dir::Uni => 1,
+    }
+}
+
+/// The number of live entries in each of the engine's maps and queues, for leak checks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LiveEntries {
+    /// Sessions.
+    pub sessions: usize,
+    /// Send sides of streams, not counting our control and QPACK streams.
+    pub send_streams: usize,
+    /// Receive sides of streams, not counting the peer's control and QPACK streams.
+    pub recv_streams: usize,
+    /// Our control and QPACK streams and the peer's (at most 6 for the connection's life).
+    pub critical_streams: usize,
+    /// Streams held for sessions that are not established.
+    pub buffered_streams: usize,
+    /// Datagrams held for sessions that are not established.
+    pub buffered_datagrams: usize,
+    /// Actions not yet polled.
+    pub actions: usize,
+    /// Events not yet polled.
+    pub events: usize,
+}
+
+/// A sans-IO HTTP/3 connection with WebTransport sessions.
+///
+/// See the crate documentation for the embedding loop.
+#[derive(Debug)]
+pub struct Connection {
+    side: Side,
+    config: Config,
+    rng: Rng,
+    now: Instant,
+    local_settings: Settings,
+    peer_settings: Option<Settings>,
+    negotiated: Option<Negotiated>,
+    /// The connection is closed; every input is ignored.
+    closed: bool,
+    /// Next index and credit (absolute stream count) for local streams, per direction.
+    next_local: [u64; 2],
+    max_local: [u64; 2],
+    /// An open failed for lack of credit: report `StreamsAvailable` when it grows.
+    local_blocked: [bool; 2],
+    /// One more than the highest index of peer streams seen, per direction.
+    peer_next: [u64; 2],
+    peer_control: Option<StreamId>,
+    peer_encoder: Option<StreamId>,
+    peer_decoder: Option<StreamId>,
+    control: StreamId,
+    send: HashMap<StreamId, SendStream>,
+    recv: HashMap<StreamId, Recv>,
+    sessions: HashMap<SessionId, Session>,
+    /// Streams currently held for sessions that are not established.
+    buffered_streams: usize,
+    /// Datagrams held for sessions that are not established (or whose SETTINGS are pending).
+    buffered_datagrams: VecDeque<(SessionId, Bytes)>,
+    /// Server: request streams held until the client's SETTINGS arrive.
+    held_requests: usize,
+    goaway_sent: Option<u64>,
+    goaway_received: Option<u64>,
+    max_push_id: Option<u64>,
+    actions: VecDeque<Action>,
+    ready: VecDeque<StreamId>,
+    close_action: Option<Action>,
+    events: VecDeque<Event>,
+    /// Datagram events not yet polled.
+    queued_datagrams: usize,
+    stats: Stats,
+}
+
+impl Connection {
+    /// Creates the connection state for one QUIC connection whose handshake completed (ALPN
+    /// `h3`), at time `now`. It immediately queues the opening of our control stream with
+    /// SETTINGS and of the QPACK encoder and decoder streams.
+    pub fn new(side: Side, config: Config, now: Instant) -> Self {
+        let local_settings = local_settings(&config);
+        let mut conn = Connection {
+            side,
+            rng: Rng::new(config.seed),
+            config,
+            now,
+            local_settings,
+            peer_settings: None,
+            negotiated: None,
+            closed: false,
+            next_local: [0; 2],
+            max_local: [u64::MAX >> 2; 2],
+            local_blocked: [false; 2],
+            peer_next: [0; 2],
+            peer_control: None,
+            peer_encoder: None,
+            peer_decoder: None,
+            control: StreamId::new(side, Dir::Uni, 0),
+            send: HashMap::new(),
+            recv: HashMap::new(),
+            sessions: HashMap::new(),
+            buffered_streams: 0,
+            buffered_datagrams: VecDeque::new(),
+            held_requests: 0,
+            goaway_sent: None,
+            goaway_received: None,
+            max_push_id: None,
+            actions: VecDeque::new(),
+            ready: VecDeque::new(),
+            close_action: None,
+            events: VecDeque::new(),
+            queued_datagrams: 0,
+            stats: Stats::default(),
+        };
+        conn.open_critical_streams();
+        conn
+    }
+
+    fn open_critical_streams(&mut self) {
+        let mut control = BytesMut::new();
+        UniStreamHeader::Control.encode(&mut control);
+        let mut settings = self.local_settings.clone();
+        if self.config.grease {
+            let id = 0x1f_u64
+                .saturating_mul(self.rng.below(1 << 20))
+                .saturating_add(0x21);
+            settings.set(id, self.rng.below(1 << 30));
+        }
+        Frame::Settings(settings).encode(&mut control);
+        if self.config.grease {
+            let ty = 0x1f_u64
+                .saturating_mul(self.rng.below(1 << 20))
+                .saturating_add(0x21);
+            let len = self.rng.below(4) as usize;
+            crate::frame::encode_header(ty, len as u64, &mut control);
+            let mut payload = vec![0u8; len];
+            self.rng.fill(&mut payload);
+            control.put_slice(&payload);
+        }
+        let streams = [
+            (control.freeze(), "control"),
+            (UniStreamHeader::QpackEncoder.to_bytes(), "QPACK encoder"),
+            (UniStreamHeader::QpackDecoder.to_bytes(), "QPACK decoder"),
+        ];
+        for (bytes, what) in streams {
+            match self.open_local(Dir::Uni) {
+                Some(id) => {
+                    debug!(stream = %id, "opening {what} stream");
+                    self.send.insert(id, SendStream::new(None));
+                    self.queue_write(id, bytes, false);
+                }
+                None => self.close_connection(ProtocolError::new(
+                    Code::H3_STREAM_CREATION_ERROR,
+                    "no credit for the critical streams",
+                )),
+            }
+        }
+    }
+
+    /// Which side this is.
+    pub fn side(&self) -> Side {
+        self.side
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The settings we send.
+    pub fn local_settings(&self) -> &Settings {
+        &self.local_settings
+    }
+
+    /// The peer's settings, once received.
+    pub fn peer_settings(&self) -> Option<&Settings> {
+        self.peer_settings.as_ref()
+    }
+
+    /// The negotiated WebTransport dialect, once the peer's SETTINGS arrived.
+    pub fn dialect(&self) -> Option<Dialect> {
+        self.negotiated.map(|n| n.dialect)
+    }
+
+    /// Whether HTTP datagrams may be sent and received.
+    pub fn datagrams_enabled(&self) -> bool {
+        self.negotiated.is_some_and(|n| n.datagrams.is_some())
+    }
+
+    /// Whether the connection is closed.
+    pub fn is_closed(&self) -> bool {
+        self.closed
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> Stats {
+        self.stats
+    }
+
+    /// How many entries each internal map and queue holds (for leak checks).
+    pub fn live_entries(&self) -> LiveEntries {
+        let local_critical = (0..3u64)
+            .filter(|i| {
+                self.send
+                    .contains_key(&StreamId::new(self.side, Dir::Uni, *i))
+            })
+            .count();
+        let peer_critical = [self.peer_control, self.peer_encoder, self.peer_decoder]
+            .iter()
+            .flatten()
+            .filter(|id| self.recv.contains_key(id))
+            .count();
+        LiveEntries {
+            sessions: self.sessions.len(),
+            send_streams: self.send.len().saturating_sub(local_critical),
+            recv_streams: self.recv.len().saturating_sub(peer_critical),
+            critical_streams: local_critical.saturating_add(peer_critical),
+            buffered_streams: self.buffered_streams,
+            buffered_datagrams: self.buffered_datagrams.len(),
+            actions: self.actions.len().saturating_add(self.ready.len()),
+            events: self.events.len(),
+        }
+    }
+
+    /// The number of live sessions (pending, requested or established).
+    pub fn session_count(&self) -> usize {
+        self.sessions.len()
+    }
+
+    /// The next action for the transport, in order.
+    pub fn poll_action(&mut self) -> Option<Action> {
+        if let Some(a) = self.actions.pop_front() {
+            return Some(a);
+        }
+        while let Some(id) = self.ready.pop_front() {
+            let limit = self.config.stream_send_buffer;
+            let Some(s) = self.send.get_mut(&id) else {
+                continue;
+            };
+            s.scheduled = false;
+            if s.blocked || !s.has_pending() {
+                continue;
+            }
+            let data = s.queue.pop_front().unwrap_or_default();
+            s.queued = s.queued.saturating_sub(data.len());
+            let fin = s.fin && s.queue.is_empty();
+            if !s.queue.is_empty() {
+                s.scheduled = true;
+                self.ready.push_back(id);
+            }
+            let writable = s.want_writable && s.queued <= limit / 2 && !fin;
+            if writable {
+                s.want_writable = false;
+            }
+            self.stats.bytes_out = self.stats.bytes_out.saturating_add(data.len() as u64);
+            if fin {
+                self.send.remove(&id);
+                self.stream_half_closed(id);
+            }
+            if writable {
+                self.events.push_back(Event::StreamWritable { stream: id });
+            }
+            return Some(Action::Write {
+                stream: id,
+                data,
+                fin,
+            });
+        }
+        self.close_action.take()
+    }
+
+    /// The next application event.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        let ev = self.events.pop_front()?;
+        if matches!(ev, Event::Datagram { .. }) {
+            self.queued_datagrams = self.queued_datagrams.saturating_sub(1);
+        }
+        Some(ev)
+    }
+
+    /// When [`handle_timeout`](Self::handle_timeout) should be called next, if ever.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.sessions.values().filter_map(|s| s.idle_deadline).min()
+    }
+
+    /// Advances time: runs the session idle checks that are due.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.now = now;
+        if self.closed {
+            return;
+        }
+        let Some(timeout) = self.config.session_idle_timeout else {
+            return;
+        };
+        let due: Vec<SessionId> = self
+            .sessions
+            .values()
+            .filter(|s| s.idle_deadline.is_some_and(|d| d <= now))
+            .map(|s| s.id)
+            .collect();
+        for id in due {
+            let Some(s) = self.sessions.get_mut(&id) else {
+                continue;
+            };
+            if s.active {
+                s.active = false;
+                s.idle_deadline = now.checked_add(timeout);
+            } else {
+                debug!(session = %id, "idle timeout");
+                self.close_session_inner(id, 0, "idle timeout", CloseCause::IdleTimeout);
+            }
+        }
+    }
+
+    /// The transport's stream credit for local streams: the total number of streams of `dir`
+    /// we may have opened (the peer's MAX_STREAMS). Until called, credit is unlimited.
+    pub fn handle_max_streams(&mut self, dir: Dir, max: u64) {
+        let i = di(dir);
+        if let Some(m) = self.max_local.get_mut(i) {
+            *m = max;
+        }
+        let blocked = self.local_blocked.get(i).copied().unwrap_or(false);
+        let available = self.next_local.get(i).is_some_and(|&n| n < max);
+        if blocked && available {
+            if let Some(b) = self.local_blocked.get_mut(i) {
+                *b = false;
+            }
+            self.events.push_back(Event::StreamsAvailable { dir });
+        }
+    }
+
+    /// The transport could not take all of a [`Action::Write`]: `data` (and the FIN, if it was
+    /// set) go back to the front of the stream's queue until
+    /// [`handle_stream_writable`](Self::handle_stream_writable).
+    pub fn handle_write_blocked(&mut self, stream: StreamId, data: Bytes, fin: bool) {
+        let s = self
+            .send
+            .entry(stream)
+            .or_insert_with(|| SendStream::new(None));
+        s.queued = s.queued.saturating_add(data.len());
+        if !data.is_empty() {
+            s.queue.push_front(data);
+        }
+        s.fin |= fin;
+        s.blocked = true;
+    }
+
+    /// The transport can take more bytes on `stream`.
+    pub fn handle_stream_writable(&mut self, stream: StreamId) {
+        if let Some(s) = self.send.get_mut(&stream) {
+            s.blocked = false;
+        }
+        self.schedule(stream);
+    }
+
+    /// The QUIC connection ended (closed by either side, timed out, or lost). Every session ends
+    /// with [`CloseCause::ConnectionClosed`] and all state is released.
+    pub fn handle_connection_closed(&mut self, code: Code, reason: &str) {
+        if self.closed {
+            return;
+        }
+        debug!(%code, reason, "connection closed by transport");
+        self.teardown(CloseCause::ConnectionClosed);
+        self.events.push_back(Event::ConnectionClosed {
+            code,
+            reason: reason.to_string(),
+            local: false,
+        });
+    }
+
+    // ---- internal helpers shared by the submodules ----
+
+    /// Allocates the next local stream id of `dir` if there is credit.
+    fn open_local(&mut self, dir: Dir) -> Option<StreamId> {
+        let i = di(dir);
+        let next = *self.next_local.get(i)?;
+        if next >= *self.max_local.get(i)? {
+            if let Some(b) = self.local_blocked.get_mut(i) {
+                *b = true;
+            }
+            return None;
+        }
+        *self.next_local.get_mut(i)? = next.saturating_add(1);
+        let id = StreamId::new(self.side, dir, next);
+        self.actions.push_back(Action::OpenStream { stream: id });
+        Some(id)
+    }
+
+    /// Queues bytes the engine itself writes (headers, frames, capsules).
+    fn queue_write(&mut self, id: StreamId, data: Bytes, fin: bool) {
+        let s = self.send.entry(id).or_insert_with(|| SendStream::new(None));
+        s.push(data);
+        s.fin |= fin;
+        self.schedule(id);
+    }
+
+    /// Puts a stream with pending bytes in the ready list.
+    fn schedule(&mut self, id: StreamId) {
+        if let Some(s) = self.send.get_mut(&id)
+            && !s.scheduled
+            && !s.blocked
+            && s.has_pending()
+        {
+            s.scheduled = true;
+            self.ready.push_back(id);
+        }
+    }
+
+    /// Resets the send side of a stream (dropping what is queued).
+    fn reset_send(&mut self, id: StreamId, code: Code) {
+        let reliable_size = self.send.remove(&id).map_or(0, |s| s.header_len);
+        self.actions.push_back(Action::ResetStream {
+            stream: id,
+            code,
+            reliable_size,
+        });
+        self.stream_half_closed(id);
+    }
+
+    /// Stops reading a stream (dropping what is buffered).
+    fn stop_recv(&mut self, id: StreamId, code: Code) {
+        if let Some(Recv::Wt(w)) = self.recv.remove(&id)
+            && w.buffered
+        {
+            self.buffered_streams = self.buffered_streams.saturating_sub(1);
+        }
+        self.actions
+            .push_back(Action::StopSending { stream: id, code });
+        self.stream_half_closed(id);
+    }
+
+    /// Removes a stream from its session once both of its halves are gone.
+    fn stream_half_closed(&mut self, id: StreamId) {
+        if self.send.contains_key(&id) || self.recv.contains_key(&id) {
+            return;
+        }
+        for s in self.sessions.values_mut() {
+            if s.streams.remove(&id) {
+                self.stats.streams_closed = self.stats.streams_closed.saturating_add(1);
+                break;
+            }
+        }
+    }
+
+    /// Closes the connection with a protocol error.
+    fn close_connection(&mut self, e: ProtocolError) {
+        if self.closed {
+            return;
+        }
+        warn!(code = %e.code, reason = e.reason, side = %self.side, "connection error");
+        self.teardown(CloseCause::ConnectionClosed);
+        self.actions.clear();
+        self.ready.clear();
+        self.close_action = Some(Action::CloseConnection {
+            code: e.code,
+            reason: e.reason.to_string(),
+        });
+        self.events.push_back(Event::ConnectionClosed {
+            code: e.code,
+            reason: e.reason.to_string(),
+            local: true,
+        });
+    }
+
+    /// Ends every session and drops all stream state.
+    fn teardown(&mut self, cause: CloseCause) {
+        self.closed = true;
+        let mut ids: Vec<SessionId> = self.sessions.keys().copied().collect();
+        ids.sort();
+        for id in ids {
+            if let Some(s) = self.sessions.remove(&id) {
+                self.stats.sessions_closed = self.stats.sessions_closed.saturating_add(1);
+                self.events.push_back(Event::SessionClosed {
+                    session: s.id,
+                    code: 0,
+                    reason: String::new(),
+                    cause,
+                });
+            }
+        }
+        self.send.clear();
+        self.recv.clear();
+        self.ready.clear();
+        self.buffered_streams = 0;
+        self.stats.datagrams_dropped = self
+            .stats
+            .datagrams_dropped
+            .saturating_add(self.buffered_datagrams.len() as u64);
+        self.buffered_datagrams.clear();
+        self.held_requests = 0;
+    }
+
+    /// Whether a session id could still become a session (not seen yet, or held before
+    /// SETTINGS), as opposed to one that is closed.
+    fn session_may_appear(&self, id: SessionId) -> bool {
+        let stream = id.stream();
+        match self.side {
+            Side::Server => {
+                stream.index() >= self.peer_next.first().copied().unwrap_or(0)
+                    || matches!(self.recv.get(&stream), Some(Recv::Request(r)) if r.session.is_none())
+            }
+            Side::Client => stream.index() >= self.next_local.first().copied().unwrap_or(0),
+        }
+    }
+
+    /// Marks activity on a session for the idle timer.
+    fn touch(&mut self, id: SessionId) {
+        if let Some(s) = self.sessions.get_mut(&id) {
+            s.active = true;
+        }
+    }
+
+    /// The number of sessions the negotiated dialect allows at once.
+    fn session_limit(&self) -> u64 {
+        match self.dialect() {
+            Some(Dialect::Draft02 | Dialect::Draft07) => self.config.max_sessions,
+            Some(_) => 1,
+            None => 0,
+        }
+    }
+}
+
+/// The settings a configuration advertises (spec.md §10): extended CONNECT (server), the datagram
+/// settings, one announcement per dialect, static-only QPACK and the field section limit.
+fn local_settings(config: &Config) -> Settings {
+    let mut s = Settings::new();
+    s.set(settings::id::QPACK_MAX_TABLE_CAPACITY, 0)
+        .set(settings::id::QPACK_BLOCKED_STREAMS, 0)
+        .set(
+            settings::id::MAX_FIELD_SECTION_SIZE,
+            config.max_field_section_size,
+        );
+    if !config.webtransport_enabled() {
+        return s;
+    }
+    s.set(settings::id::ENABLE_CONNECT_PROTOCOL, 1);
+    if config.datagrams {
+        s.set(settings::id::H3_DATAGRAM, 1);
+        if config.dialects.contains(&Dialect::Draft02) {
+            s.set(settings::id::H3_DATAGRAM_DRAFT04, 1);
+        }
+    }
+    for d in &config.dialects {
+        let (id, value) = d.setting();
+        let value = match d {
+            Dialect::Draft07 => config.max_sessions.max(1),
+            _ => value,
+        };
+        s.set(id, value);
+    }
+    s
+}

@@ -1,0 +1,451 @@
+//! Transport input: stream data, resets, stop-sending and datagrams, routed by stream kind.
+
+use bytes::Bytes;
+use tracing::debug;
+
+use super::{Connection, di};
+use crate::Dir;
+use crate::error::{Code, ProtocolError};
+use crate::event::{CloseCause, Event};
+use crate::frame::FrameDecoder;
+use crate::id::{SessionId, Side, StreamId};
+use crate::qpack::{DecoderStreamReceiver, EncoderStreamReceiver};
+use crate::stream::{Recv, RequestRecv};
+use crate::stream_header::{UniHeaderReader, UniStreamHeader};
+use crate::varint;
+
+impl Connection {
+    /// Bytes arrived on a stream, in order, with `fin` when they end it. An empty `data` with
+    /// `fin` is a bare FIN. The first data on a peer stream opens it.
+    pub fn handle_stream_data(&mut self, stream: StreamId, data: Bytes, fin: bool) {
+        if self.closed {
+            return;
+        }
+        self.stats.bytes_in = self.stats.bytes_in.saturating_add(data.len() as u64);
+        if let Err(e) = self.on_stream_data(stream, data, fin) {
+            self.close_connection(e);
+        }
+    }
+
+    /// How many bytes the transport should read from `stream` now: the room left in the
+    /// stream's buffer. A transport that reads no more than this keeps the engine's memory
+    /// bounded and leaves QUIC flow control to hold the peer.
+    pub fn recv_budget(&self, stream: StreamId) -> usize {
+        match self.recv.get(&stream) {
+            Some(Recv::Wt(w)) => {
+                let limit = if w.buffered {
+                    self.config.max_buffered_stream_bytes
+                } else {
+                    self.config.stream_recv_buffer
+                };
+                limit.saturating_sub(w.buf.len)
+            }
+            Some(Recv::Request(r)) => match &r.held {
+                Some((held, _)) => self
+                    .config
+                    .max_held_request_bytes
+                    .saturating_sub(held.len()),
+                None => usize::MAX,
+            },
+            _ => usize::MAX,
+        }
+    }
+
+    /// The peer reset its send side of `stream` with `code`.
+    pub fn handle_stream_reset(&mut self, stream: StreamId, code: u64) {
+        if self.closed {
+            return;
+        }
+        if let Err(e) = self.on_stream_reset(stream, Code(code)) {
+            self.close_connection(e);
+        }
+    }
+
+    /// The peer asked us to stop sending on `stream` with `code`. The engine answers with
+    /// RESET_STREAM, as RFC 9000 §3.5 requires.
+    pub fn handle_stop_sending(&mut self, stream: StreamId, code: u64) {
+        if self.closed {
+            return;
+        }
+        let code = Code(code);
+        if stream == self.control {
+            return self.close_connection(ProtocolError::new(
+                Code::H3_CLOSED_CRITICAL_STREAM,
+                "peer stopped our control stream",
+            ));
+        }
+        let Some(send) = self.send.get(&stream) else {
+            return;
+        };
+        if let Some(session) = self.session_of_connect_stream(stream) {
+            self.reset_send(stream, Code::WT_SESSION_GONE);
+            self.stop_recv(stream, Code::WT_SESSION_GONE);
+            return self.end_session(session, 0, String::new(), CloseCause::Reset(code));
+        }
+        let is_wt = send.session.is_some();
+        self.reset_send(stream, code);
+        if is_wt {
+            self.stats.streams_reset = self.stats.streams_reset.saturating_add(1);
+            self.events.push_back(Event::StreamStopped {
+                stream,
+                code: code.to_app(),
+            });
+        }
+    }
+
+    /// A QUIC DATAGRAM arrived.
+    pub fn handle_datagram(&mut self, mut data: Bytes) {
+        if self.closed {
+            return;
+        }
+        self.stats.bytes_in = self.stats.bytes_in.saturating_add(data.len() as u64);
+        let error = |reason| ProtocolError::new(Code::H3_DATAGRAM_ERROR, reason);
+        if !self.config.datagrams || !self.config.webtransport_enabled() {
+            return self.close_connection(error("datagram received but not enabled"));
+        }
+        if self.peer_settings.is_some() && !self.datagrams_enabled() {
+            return self.close_connection(error("datagram received but not negotiated"));
+        }
+        let Some(quarter) = varint::decode(&mut data) else {
+            return self.close_connection(error("datagram too short for its quarter stream id"));
+        };
+        if quarter > (varint::MAX >> 2) {
+            return self.close_connection(error("quarter stream id too large"));
+        }
+        let session = SessionId(StreamId(quarter << 2));
+        self.on_datagram(session, data);
+    }
+
+    pub(super) fn on_stream_data(
+        &mut self,
+        id: StreamId,
+        mut data: Bytes,
+        fin: bool,
+    ) -> Result<(), ProtocolError> {
+        if !self.recv.contains_key(&id) && !self.open_peer_stream(id)? {
+            debug!(stream = %id, len = data.len(), "data on a closed stream ignored");
+            return Ok(());
+        }
+        // Each pass handles one state; a stream whose kind changes (a uni header completes, a
+        // bidi stream turns out to be WebTransport) goes round again with the rest of the data.
+        loop {
+            let Some(state) = self.recv.remove(&id) else {
+                return Ok(());
+            };
+            let before = std::mem::discriminant(&state);
+            let next = match state {
+                Recv::UniHeader(mut reader) => match reader.read(&mut data) {
+                    Some(header) => self.on_uni_header(id, header)?,
+                    None => {
+                        if fin {
+                            debug!(stream = %id, "uni stream ended before its type");
+                            None
+                        } else {
+                            Some(Recv::UniHeader(reader))
+                        }
+                    }
+                },
+                Recv::Control { frames, settings } => {
+                    self.on_control_data(id, frames, settings, &mut data, fin)?
+                }
+                Recv::QpackEncoder(mut rx) => {
+                    rx.feed(&data).map_err(|e| qpack_error(&e))?;
+                    data.clear();
+                    critical_fin(fin)?;
+                    Some(Recv::QpackEncoder(rx))
+                }
+                Recv::QpackDecoder(mut rx) => {
+                    rx.feed(&data).map_err(|e| qpack_error(&e))?;
+                    data.clear();
+                    critical_fin(fin)?;
+                    Some(Recv::QpackDecoder(rx))
+                }
+                Recv::Discard => {
+                    data.clear();
+                    if fin { None } else { Some(Recv::Discard) }
+                }
+                Recv::AfterClose => {
+                    if data.is_empty() {
+                        if fin {
+                            self.stream_half_closed(id);
+                            None
+                        } else {
+                            Some(Recv::AfterClose)
+                        }
+                    } else {
+                        data.clear();
+                        self.data_after_close(id);
+                        None
+                    }
+                }
+                Recv::Request(req) => self.on_request_data(id, req, &mut data, fin)?,
+                Recv::Wt(w) => self.on_wt_data(id, w, &mut data, fin),
+            };
+            let Some(next) = next else {
+                self.stream_half_closed(id);
+                return Ok(());
+            };
+            let converted = std::mem::discriminant(&next) != before;
+            self.recv.insert(id, next);
+            // Every state consumes all of `data` and handles `fin`, except when it turns into
+            // another state: then the new state gets the rest (and the FIN) in another pass.
+            if data.is_empty() && !(converted && fin) {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Creates the receive state of a new peer stream. Returns `false` for a stream that is
+    /// closed already (its data is ignored).
+    fn open_peer_stream(&mut self, id: StreamId) -> Result<bool, ProtocolError> {
+        if id.initiator() == self.side {
+            // Our own stream: only bidi streams have a receive side, created when opened.
+            return Ok(false);
+        }
+        let dir = id.dir();
+        let next = self.peer_next.get(di(dir)).copied().unwrap_or(0);
+        if id.index() < next {
+            return Ok(false);
+        }
+        if let Some(n) = self.peer_next.get_mut(di(dir)) {
+            *n = id.index().saturating_add(1);
+        }
+        let state = match (dir, self.side) {
+            (Dir::Uni, _) => Recv::UniHeader(UniHeaderReader::new()),
+            (Dir::Bi, Side::Server) => {
+                if let Some(goaway) = self.goaway_sent
+                    && id.0 >= goaway
+                {
+                    debug!(stream = %id, "request after GOAWAY rejected");
+                    self.actions.push_back(crate::action::Action::ResetStream {
+                        stream: id,
+                        code: Code::H3_REQUEST_REJECTED,
+                        reliable_size: 0,
+                    });
+                    self.actions.push_back(crate::action::Action::StopSending {
+                        stream: id,
+                        code: Code::H3_REQUEST_REJECTED,
+                    });
+                    return Ok(false);
+                }
+                let held = if self.peer_settings.is_none() {
+                    if self.held_requests >= self.config.max_held_requests {
+                        self.refuse_request(id, Code::H3_REQUEST_REJECTED);
+                        return Ok(false);
+                    }
+                    self.held_requests = self.held_requests.saturating_add(1);
+                    Some((bytes::BytesMut::new(), false))
+                } else {
+                    None
+                };
+                Recv::Request(Box::new(RequestRecv {
+                    frames: FrameDecoder::new(self.frame_limit(), true),
+                    held,
+                    headers_seen: false,
+                    session: None,
+                }))
+            }
+            (Dir::Bi, Side::Client) => {
+                // Server-initiated bidi streams exist only as WebTransport streams.
+                Recv::Request(Box::new(RequestRecv {
+                    frames: FrameDecoder::new(self.frame_limit(), true),
+                    held: None,
+                    headers_seen: false,
+                    session: None,
+                }))
+            }
+        };
+        self.recv.insert(id, state);
+        Ok(true)
+    }
+
+    /// The buffer limit for frames parsed whole.
+    pub(super) fn frame_limit(&self) -> usize {
+        usize::try_from(self.config.max_field_section_size)
+            .unwrap_or(usize::MAX)
+            .max(1024)
+    }
+
+    /// Resets and stops a request stream.
+    pub(super) fn refuse_request(&mut self, id: StreamId, code: Code) {
+        self.actions.push_back(crate::action::Action::ResetStream {
+            stream: id,
+            code,
+            reliable_size: 0,
+        });
+        self.actions
+            .push_back(crate::action::Action::StopSending { stream: id, code });
+    }
+
+    fn on_uni_header(
+        &mut self,
+        id: StreamId,
+        header: UniStreamHeader,
+    ) -> Result<Option<Recv>, ProtocolError> {
+        let creation = |reason| ProtocolError::new(Code::H3_STREAM_CREATION_ERROR, reason);
+        debug!(stream = %id, ?header, "peer uni stream");
+        Ok(match header {
+            UniStreamHeader::Control => {
+                if self.peer_control.replace(id).is_some() {
+                    return Err(creation("second control stream"));
+                }
+                Some(Recv::Control {
+                    frames: FrameDecoder::new(self.frame_limit(), false),
+                    settings: false,
+                })
+            }
+            UniStreamHeader::QpackEncoder => {
+                if self.peer_encoder.replace(id).is_some() {
+                    return Err(creation("second QPACK encoder stream"));
+                }
+                Some(Recv::QpackEncoder(EncoderStreamReceiver::new()))
+            }
+            UniStreamHeader::QpackDecoder => {
+                if self.peer_decoder.replace(id).is_some() {
+                    return Err(creation("second QPACK decoder stream"));
+                }
+                Some(Recv::QpackDecoder(DecoderStreamReceiver::new()))
+            }
+            UniStreamHeader::Push(_) => {
+                if self.side == Side::Server {
+                    return Err(creation("client-initiated push stream"));
+                }
+                return Err(ProtocolError::new(
+                    Code::H3_ID_ERROR,
+                    "push stream without MAX_PUSH_ID",
+                ));
+            }
+            UniStreamHeader::WebTransport(session) => {
+                self.on_wt_stream_header(id, Dir::Uni, SessionId(StreamId(session)))?
+            }
+            UniStreamHeader::Unknown(_) => {
+                self.actions.push_back(crate::action::Action::StopSending {
+                    stream: id,
+                    code: Code::H3_STREAM_CREATION_ERROR,
+                });
+                None
+            }
+        })
+    }
+
+    fn on_stream_reset(&mut self, id: StreamId, code: Code) -> Result<(), ProtocolError> {
+        if [self.peer_control, self.peer_encoder, self.peer_decoder].contains(&Some(id)) {
+            return Err(ProtocolError::new(
+                Code::H3_CLOSED_CRITICAL_STREAM,
+                "critical stream reset",
+            ));
+        }
+        let Some(state) = self.recv.remove(&id) else {
+            // Reset before the first byte: never associated with anything.
+            if id.initiator() != self.side
+                && id.index() >= self.peer_next.get(di(id.dir())).copied().unwrap_or(0)
+            {
+                if let Some(n) = self.peer_next.get_mut(di(id.dir())) {
+                    *n = id.index().saturating_add(1);
+                }
+                self.stats.streams_unassociated = self.stats.streams_unassociated.saturating_add(1);
+            }
+            return Ok(());
+        };
+        match state {
+            Recv::UniHeader(_) => {
+                self.stats.streams_unassociated = self.stats.streams_unassociated.saturating_add(1);
+            }
+            Recv::Wt(w) => {
+                if w.buffered {
+                    self.buffered_streams = self.buffered_streams.saturating_sub(1);
+                }
+                self.stats.streams_reset = self.stats.streams_reset.saturating_add(1);
+                if !w.buffered {
+                    self.events.push_back(Event::StreamReset {
+                        stream: id,
+                        code: code.to_app(),
+                    });
+                }
+                self.touch(w.session);
+                self.stream_half_closed(id);
+                if w.buffered && !self.send.contains_key(&id) {
+                    // Nothing of it was ever reported: forget it entirely.
+                    if let Some(s) = self.sessions.get_mut(&w.session) {
+                        s.streams.remove(&id);
+                    }
+                }
+            }
+            Recv::Request(req) => {
+                if req.held.is_some() {
+                    self.held_requests = self.held_requests.saturating_sub(1);
+                }
+                if let Some(session) = req.session {
+                    if self.send.contains_key(&id) {
+                        self.reset_send(id, Code::WT_SESSION_GONE);
+                    }
+                    self.end_session(session, 0, String::new(), CloseCause::Reset(code));
+                } else if self.send.contains_key(&id) {
+                    self.reset_send(id, Code::H3_REQUEST_CANCELLED);
+                }
+            }
+            Recv::AfterClose | Recv::Discard => {}
+            Recv::Control { .. } | Recv::QpackEncoder(_) | Recv::QpackDecoder(_) => {
+                return Err(ProtocolError::new(
+                    Code::H3_CLOSED_CRITICAL_STREAM,
+                    "critical stream reset",
+                ));
+            }
+        }
+        self.stream_half_closed(id);
+        Ok(())
+    }
+
+    pub(super) fn on_datagram(&mut self, session: SessionId, data: Bytes) {
+        match self.sessions.get(&session).map(|s| s.state) {
+            Some(crate::session::SessionState::Established) if self.datagrams_enabled() => {
+                self.deliver_datagram(session, data);
+            }
+            Some(_) => self.buffer_datagram(session, data),
+            None if self.session_may_appear(session) => self.buffer_datagram(session, data),
+            None => {
+                debug!(%session, "datagram for a closed session dropped");
+                self.stats.datagrams_dropped = self.stats.datagrams_dropped.saturating_add(1);
+            }
+        }
+    }
+
+    pub(super) fn deliver_datagram(&mut self, session: SessionId, data: Bytes) {
+        if self.queued_datagrams >= self.config.max_queued_datagrams {
+            self.stats.datagrams_dropped = self.stats.datagrams_dropped.saturating_add(1);
+            return;
+        }
+        self.touch(session);
+        self.queued_datagrams = self.queued_datagrams.saturating_add(1);
+        self.stats.datagrams_received = self.stats.datagrams_received.saturating_add(1);
+        self.events.push_back(Event::Datagram { session, data });
+    }
+
+    fn buffer_datagram(&mut self, session: SessionId, data: Bytes) {
+        if self.buffered_datagrams.len() >= self.config.max_buffered_datagrams {
+            debug!(%session, "datagram buffer full, dropped");
+            self.stats.datagrams_dropped = self.stats.datagrams_dropped.saturating_add(1);
+            return;
+        }
+        self.buffered_datagrams.push_back((session, data));
+    }
+}
+
+fn qpack_error(e: &crate::qpack::Error) -> ProtocolError {
+    let reason = match e {
+        crate::qpack::Error::EncoderStream(r) | crate::qpack::Error::DecoderStream(r) => r,
+        _ => "QPACK error",
+    };
+    ProtocolError::new(Code(e.code()), reason)
+}
+
+fn critical_fin(fin: bool) -> Result<(), ProtocolError> {
+    if fin {
+        Err(ProtocolError::new(
+            Code::H3_CLOSED_CRITICAL_STREAM,
+            "critical stream closed",
+        ))
+    } else {
+        Ok(())
+    }
+}

@@ -1,0 +1,173 @@
+//! WebTransport data streams from the peer: association with a session by the id in their
+//! header, buffering (bounded) while the session is not established, and their payload.
+
+use bytes::Bytes;
+use tracing::debug;
+
+use super::Connection;
+use crate::Dir;
+use crate::error::{Code, ProtocolError};
+use crate::event::Event;
+use crate::id::{SessionId, StreamId};
+use crate::session::SessionState;
+use crate::stream::{Recv, RecvBuffer, SendStream, WtRecv};
+
+impl Connection {
+    /// A client-initiated bidirectional stream (or a server-initiated one at the client) began
+    /// with the WebTransport signal.
+    pub(super) fn on_wt_bidi_signal(
+        &mut self,
+        id: StreamId,
+        session: SessionId,
+    ) -> Result<Option<Recv>, ProtocolError> {
+        self.on_wt_stream_header(id, Dir::Bi, session)
+    }
+
+    /// A peer WebTransport stream named `session` in its header.
+    pub(super) fn on_wt_stream_header(
+        &mut self,
+        id: StreamId,
+        dir: Dir,
+        session: SessionId,
+    ) -> Result<Option<Recv>, ProtocolError> {
+        if !session.stream().is_client_bidi() {
+            return Err(ProtocolError::new(
+                Code::H3_ID_ERROR,
+                "WebTransport stream names an invalid session id",
+            ));
+        }
+        let enabled = match dir {
+            Dir::Uni => self.config.uni_streams,
+            Dir::Bi => self.config.bidi_streams,
+        };
+        let wt_possible = self.config.webtransport_enabled()
+            && (self.peer_settings.is_none() || self.negotiated.is_some());
+        if !enabled || !wt_possible {
+            debug!(stream = %id, ?dir, "WebTransport stream refused: disabled");
+            self.refuse_stream(id, dir, Code::H3_STREAM_CREATION_ERROR);
+            return Ok(None);
+        }
+        let state = self.sessions.get(&session).map(|s| s.state);
+        let buffered = match state {
+            Some(SessionState::Established) => false,
+            Some(_) => true,
+            None if self.session_may_appear(session) => true,
+            None => {
+                debug!(stream = %id, %session, "stream for a closed session");
+                self.refuse_stream(id, dir, Code::WT_SESSION_GONE);
+                self.stats.streams_reset = self.stats.streams_reset.saturating_add(1);
+                return Ok(None);
+            }
+        };
+        if buffered {
+            if self.buffered_streams >= self.config.max_buffered_streams {
+                debug!(stream = %id, %session, "stream buffer full: refused");
+                self.refuse_stream(id, dir, Code::WT_BUFFERED_STREAM_REJECTED);
+                self.stats.streams_refused = self.stats.streams_refused.saturating_add(1);
+                return Ok(None);
+            }
+            self.buffered_streams = self.buffered_streams.saturating_add(1);
+        }
+        if let Some(s) = self.sessions.get_mut(&session) {
+            s.streams.insert(id);
+            s.active = true;
+        }
+        if dir == Dir::Bi {
+            self.send.insert(id, SendStream::new(Some(session)));
+        }
+        self.stats.streams_opened = self.stats.streams_opened.saturating_add(1);
+        if !buffered {
+            self.events.push_back(Event::StreamOpened {
+                session,
+                stream: id,
+                dir,
+            });
+        }
+        Ok(Some(Recv::Wt(WtRecv {
+            session,
+            buffered,
+            buf: RecvBuffer::default(),
+        })))
+    }
+
+    /// Refuses a peer stream: STOP_SENDING, and RESET_STREAM for a bidirectional one.
+    fn refuse_stream(&mut self, id: StreamId, dir: Dir, code: Code) {
+        self.actions
+            .push_back(crate::action::Action::StopSending { stream: id, code });
+        if dir == Dir::Bi {
+            self.actions.push_back(crate::action::Action::ResetStream {
+                stream: id,
+                code,
+                reliable_size: 0,
+            });
+        }
+    }
+
+    /// Payload of a WebTransport stream.
+    pub(super) fn on_wt_data(
+        &mut self,
+        id: StreamId,
+        mut w: WtRecv,
+        data: &mut Bytes,
+        fin: bool,
+    ) -> Option<Recv> {
+        let was_readable = w.buf.is_readable();
+        w.buf.push(std::mem::take(data));
+        w.buf.fin |= fin;
+        if !w.buffered {
+            self.touch(w.session);
+            if !was_readable && w.buf.is_readable() && !w.buf.signalled {
+                w.buf.signalled = true;
+                self.events.push_back(Event::StreamReadable { stream: id });
+            }
+        }
+        Some(Recv::Wt(w))
+    }
+
+    /// A session became established: its buffered streams and datagrams are released to the
+    /// application, and the idle timer starts.
+    pub(super) fn session_established(&mut self, session: SessionId) {
+        let timeout = self.config.session_idle_timeout;
+        let now = self.now;
+        let Some(s) = self.sessions.get_mut(&session) else {
+            return;
+        };
+        s.idle_deadline = timeout.and_then(|t| now.checked_add(t));
+        s.active = false;
+        let streams: Vec<StreamId> = s.streams.iter().copied().collect();
+        for id in streams {
+            let Some(Recv::Wt(w)) = self.recv.get_mut(&id) else {
+                continue;
+            };
+            if !w.buffered {
+                continue;
+            }
+            w.buffered = false;
+            let readable = w.buf.is_readable();
+            if readable {
+                w.buf.signalled = true;
+            }
+            self.buffered_streams = self.buffered_streams.saturating_sub(1);
+            self.events.push_back(Event::StreamOpened {
+                session,
+                stream: id,
+                dir: id.dir(),
+            });
+            if readable {
+                self.events.push_back(Event::StreamReadable { stream: id });
+            }
+        }
+        let (held, others): (Vec<_>, Vec<_>) = self
+            .buffered_datagrams
+            .drain(..)
+            .partition(|(sid, _)| *sid == session);
+        self.buffered_datagrams = others.into();
+        for (_, data) in held {
+            if self.datagrams_enabled() {
+                self.deliver_datagram(session, data);
+            } else {
+                self.stats.datagrams_dropped = self.stats.datagrams_dropped.saturating_add(1);
+            }
+        }
+    }
+}
