@@ -244,10 +244,8 @@ impl WireDecoder {
                     if became_raw {
                         Kind::Raw
                     } else {
-                        if fin {
-                            if let Err(e) = decoder.finish() {
-                                self.error(writer, stream, &format!("frame: {e}"));
-                            }
+                        if fin && let Err(e) = decoder.finish() {
+                            self.error(writer, stream, &format!("frame: {e}"));
                         }
                         Kind::Frames { decoder, capsules }
                     }
