@@ -31,6 +31,8 @@ pub(crate) struct SendStream {
     pub scheduled: bool,
     /// Length of the WebTransport stream header written first (0 for other streams).
     pub header_len: u64,
+    /// Bytes handed to the transport so far.
+    pub sent: u64,
 }
 
 impl SendStream {

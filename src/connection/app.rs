@@ -361,14 +361,15 @@ impl Connection {
         if !self.datagrams_enabled() {
             return Err(SessionError::DatagramsDisabled);
         }
-        let s = self
+        let state = self
             .sessions
-            .get_mut(&session)
-            .ok_or(SessionError::UnknownSession)?;
-        if s.state != SessionState::Established {
+            .get(&session)
+            .ok_or(SessionError::UnknownSession)?
+            .state;
+        if !self.may_send_early(state) {
             return Err(SessionError::InvalidState);
         }
-        s.active = true;
+        self.touch(session);
         let mut out = BytesMut::with_capacity(data.len().saturating_add(8));
         varint::encode(session.quarter(), &mut out);
         out.extend_from_slice(&data);
@@ -377,6 +378,14 @@ impl Connection {
         self.actions
             .push_back(crate::action::Action::SendDatagram { data: out.freeze() });
         Ok(())
+    }
+
+    /// Whether streams and datagrams may be sent in a session in `state`: once established, and
+    /// for a client also while its CONNECT awaits the response (draft-ietf-webtrans-http3 §4.6;
+    /// the server holds them until it accepts).
+    fn may_send_early(&self, state: SessionState) -> bool {
+        state == SessionState::Established
+            || (self.side == Side::Client && state == SessionState::Requested)
     }
 
     /// Opens a unidirectional stream in an established session; its header is written first.
@@ -400,11 +409,11 @@ impl Connection {
         if !enabled || !self.config.webtransport_enabled() {
             return Err(StreamError::Disabled);
         }
-        let established = self
+        if !self
             .sessions
             .get(&session)
-            .is_some_and(|s| s.state == SessionState::Established);
-        if !established {
+            .is_some_and(|s| self.may_send_early(s.state))
+        {
             return Err(StreamError::SessionNotEstablished);
         }
         let id = self.open_local(dir).ok_or(StreamError::StreamsBlocked)?;

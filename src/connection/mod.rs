@@ -277,6 +277,7 @@ impl Connection {
             }
             let data = s.queue.pop_front().unwrap_or_default();
             s.queued = s.queued.saturating_sub(data.len());
+            s.sent = s.sent.saturating_add(data.len() as u64);
             let fin = s.fin && s.queue.is_empty();
             if !s.queue.is_empty() {
                 s.scheduled = true;
@@ -442,7 +443,29 @@ impl Connection {
 
     /// Resets the send side of a stream (dropping what is queued).
     fn reset_send(&mut self, id: StreamId, code: Code) {
-        let reliable_size = self.send.remove(&id).map_or(0, |s| s.header_len);
+        let mut reliable_size = 0;
+        if let Some(mut s) = self.send.remove(&id) {
+            reliable_size = s.header_len;
+            // A WebTransport header not yet handed to the transport goes out first, so that
+            // the reset can be attributed to its session (`reliable_size` covers it).
+            let missing = usize::try_from(s.header_len.saturating_sub(s.sent)).unwrap_or(0);
+            if missing > 0 && !s.blocked {
+                let mut header = BytesMut::with_capacity(missing);
+                while header.len() < missing {
+                    let Some(mut chunk) = s.queue.pop_front() else {
+                        break;
+                    };
+                    let want = missing.saturating_sub(header.len()).min(chunk.len());
+                    header.extend_from_slice(&chunk.split_to(want));
+                }
+                self.stats.bytes_out = self.stats.bytes_out.saturating_add(header.len() as u64);
+                self.actions.push_back(Action::Write {
+                    stream: id,
+                    data: header.freeze(),
+                    fin: false,
+                });
+            }
+        }
         self.actions.push_back(Action::ResetStream {
             stream: id,
             code,
