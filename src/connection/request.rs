@@ -364,7 +364,8 @@ impl Connection {
                 status: response.status,
                 headers: response.headers,
             });
-            self.send.remove(&id);
+            // Our request is over too: finish its send side.
+            self.queue_write(id, Bytes::new(), true);
             self.actions.push_back(crate::action::Action::StopSending {
                 stream: id,
                 code: Code::H3_NO_ERROR,
