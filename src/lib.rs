@@ -1,6 +1,75 @@
 //! # wt-proto: a sans-IO WebTransport over HTTP/3 engine
 //!
-//! (crate docs are written with the engine; see README.md)
+//! [`Connection`] is the HTTP/3 connection of one QUIC connection, in either role, with its
+//! WebTransport sessions (draft-ietf-webtrans-http3 draft-02, -07, -13/14 and -15/16, chosen per
+//! connection from both sides' SETTINGS). It performs no I/O: the embedder feeds it what the QUIC
+//! stack reported, executes the [`Action`]s it returns, and handles the [`Event`]s it reports.
+//! Time comes in through [`Connection::handle_timeout`]; GREASE values come from
+//! [`Config::seed`].
+//!
+//! ## The embedding loop
+//!
+//! This loop wires two engines back to back; a real embedder puts a QUIC stack in the middle
+//! (see the `wt-quinn` adapter), and [`pair::Pair`] packages exactly this for tests.
+//!
+//! ```
+//! use std::time::Instant;
+//! use bytes::Bytes;
+//! use wt_proto::{Action, Config, Connection, ConnectRequest, ConnectResponse, Event, ProtocolToken, Side};
+//!
+//! /// Executes `from`'s actions on `to`, standing in for QUIC.
+//! fn transport(from: &mut Connection, to: &mut Connection) -> bool {
+//!     let mut moved = false;
+//!     while let Some(action) = from.poll_action() {
+//!         moved = true;
+//!         match action {
+//!             Action::OpenStream { .. } => {}
+//!             Action::Write { stream, data, fin } => to.handle_stream_data(stream, data, fin),
+//!             Action::ResetStream { stream, code, .. } => to.handle_stream_reset(stream, code.0),
+//!             Action::StopSending { stream, code } => to.handle_stop_sending(stream, code.0),
+//!             Action::SendDatagram { data } => to.handle_datagram(data),
+//!             Action::CloseConnection { code, reason } => to.handle_connection_closed(code, &reason),
+//!         }
+//!     }
+//!     moved
+//! }
+//!
+//! let now = Instant::now();
+//! let mut client = Connection::new(Side::Client, Config::default(), now);
+//! let mut server = Connection::new(Side::Server, Config::default(), now);
+//! let session = client
+//!     .connect(ConnectRequest::new(ProtocolToken::WebTransport, "example.com", "/echo"))
+//!     .unwrap();
+//! let mut echoed = None;
+//! while transport(&mut client, &mut server) | transport(&mut server, &mut client) {
+//!     while let Some(event) = server.poll_event() {
+//!         match event {
+//!             Event::SessionRequest { session, .. } => {
+//!                 server.accept(session, ConnectResponse::new(http::StatusCode::OK)).unwrap();
+//!             }
+//!             Event::Datagram { session, data } => server.send_datagram(session, data).unwrap(),
+//!             _ => {}
+//!         }
+//!     }
+//!     while let Some(event) = client.poll_event() {
+//!         match event {
+//!             Event::SessionEstablished { session, .. } => {
+//!                 client.send_datagram(session, Bytes::from_static(b"ping")).unwrap();
+//!             }
+//!             Event::Datagram { data, .. } => echoed = Some(data),
+//!             _ => {}
+//!         }
+//!     }
+//! }
+//! assert_eq!(echoed.as_deref(), Some(&b"ping"[..]));
+//! # let _ = session;
+//! ```
+//!
+//! ## Modules
+//!
+//! The wire codecs ([`varint`], [`frame`], [`stream_header`], [`settings`], [`qpack`],
+//! [`headers`], [`capsule`], [`error`]) are usable on their own; every decoder is incremental,
+//! bounded and panic-free on peer input. [`trace`] and [`pair`] serve snapshot testing.
 #![cfg_attr(
     not(test),
     deny(
