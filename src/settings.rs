@@ -155,15 +155,18 @@ impl Settings {
 
     /// Parses a complete SETTINGS frame payload.
     ///
-    /// Errors (all H3_SETTINGS_ERROR, except the size limit): a truncated pair, a duplicate
-    /// identifier, an HTTP/2-only identifier (0x02–0x05), a value other than 0 or 1 for a boolean
-    /// setting, more than [`MAX_ENTRIES`] pairs (H3_EXCESSIVE_LOAD).
+    /// Errors: a payload that ends inside a pair (H3_FRAME_ERROR); a duplicate identifier, an
+    /// HTTP/2-only identifier (0x02–0x05), a value other than 0 or 1 for a boolean setting (all
+    /// H3_SETTINGS_ERROR); more than [`MAX_ENTRIES`] pairs (H3_EXCESSIVE_LOAD).
     pub fn decode(mut payload: &[u8]) -> Result<Self, ProtocolError> {
         let err = |reason| ProtocolError::new(Code::H3_SETTINGS_ERROR, reason);
+        // A payload that ends inside a pair is shorter than its fields (RFC 9114 §7.1).
+        let truncated = |reason| ProtocolError::new(Code::H3_FRAME_ERROR, reason);
         let mut s = Settings::new();
         while !payload.is_empty() {
-            let k = varint::decode(&mut payload).ok_or(err("truncated setting identifier"))?;
-            let v = varint::decode(&mut payload).ok_or(err("truncated setting value"))?;
+            let k =
+                varint::decode(&mut payload).ok_or(truncated("truncated setting identifier"))?;
+            let v = varint::decode(&mut payload).ok_or(truncated("truncated setting value"))?;
             if id::is_reserved_http2(k) {
                 return Err(err("HTTP/2 setting identifier"));
             }
@@ -425,8 +428,8 @@ mod tests {
             code(&[0xab, 0x60, 0x37, 0x42, 0x02]),
             Code::H3_SETTINGS_ERROR
         );
-        assert_eq!(code(&[0x06]), Code::H3_SETTINGS_ERROR);
-        assert_eq!(code(&[0x46]), Code::H3_SETTINGS_ERROR);
+        assert_eq!(code(&[0x06]), Code::H3_FRAME_ERROR);
+        assert_eq!(code(&[0x46]), Code::H3_FRAME_ERROR);
         let mut many = Vec::new();
         for i in 0..=MAX_ENTRIES as u64 {
             varint::encode(0x100 + i, &mut many);

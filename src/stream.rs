@@ -120,6 +120,8 @@ pub(crate) struct RequestRecv {
     pub held: Option<(BytesMut, bool)>,
     /// HEADERS were received (request or response head).
     pub headers_seen: bool,
+    /// Trailers (a second HEADERS) were received on an ordinary request.
+    pub trailers_seen: bool,
     /// The WebTransport session carried by this stream, once known.
     pub session: Option<SessionId>,
 }
@@ -143,8 +145,9 @@ pub(crate) enum Recv {
     /// A stream whose bytes are read and dropped (unknown type, stopped, after a close capsule
     /// that we answered).
     Discard,
-    /// The CONNECT stream after the peer's close capsule: any further byte is H3_MESSAGE_ERROR.
-    AfterClose,
+    /// The CONNECT stream after the peer's close capsule, still parsing frames: any further
+    /// capsule data is H3_MESSAGE_ERROR; unknown frames are ignored.
+    AfterClose(FrameDecoder),
     /// An HTTP request stream.
     Request(Box<RequestRecv>),
     /// A WebTransport data stream.

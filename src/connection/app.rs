@@ -23,6 +23,8 @@ impl Connection {
     /// decides `request.protocol` and `request.draft02`), and the outcome arrives as
     /// `SessionEstablished`, `SessionRejected` or `SessionClosed`.
     pub fn connect(&mut self, request: ConnectRequest) -> Result<SessionId, SessionError> {
+        let span = self.span.clone();
+        let _entered = span.enter();
         if self.closed {
             return Err(SessionError::ConnectionClosed);
         }
@@ -67,6 +69,7 @@ impl Connection {
                 frames: frame::FrameDecoder::new(self.frame_limit(), false),
                 held: None,
                 headers_seen: false,
+                trailers_seen: false,
                 session: Some(session),
             })),
         );
@@ -87,6 +90,8 @@ impl Connection {
         session: SessionId,
         mut response: ConnectResponse,
     ) -> Result<(), SessionError> {
+        let span = self.span.clone();
+        let _entered = span.enter();
         if self.closed {
             return Err(SessionError::ConnectionClosed);
         }
@@ -140,8 +145,8 @@ impl Connection {
                 if trailing {
                     self.recv.remove(&stream);
                     self.data_after_close(stream);
-                } else if self.recv.contains_key(&stream) {
-                    self.recv.insert(stream, Recv::AfterClose);
+                } else if let Some(Recv::Request(req)) = self.recv.remove(&stream) {
+                    self.recv.insert(stream, Recv::AfterClose(req.frames));
                 }
             }
         }
@@ -155,6 +160,8 @@ impl Connection {
         status: http::StatusCode,
         headers: http::HeaderMap,
     ) -> Result<(), SessionError> {
+        let span = self.span.clone();
+        let _entered = span.enter();
         if self.closed {
             return Err(SessionError::ConnectionClosed);
         }
@@ -196,6 +203,8 @@ impl Connection {
         response: http::Response<()>,
         body: Option<Bytes>,
     ) -> Result<(), StreamError> {
+        let span = self.span.clone();
+        let _entered = span.enter();
         if self.closed {
             return Err(StreamError::ConnectionClosed);
         }
@@ -226,6 +235,8 @@ impl Connection {
         code: u32,
         reason: &str,
     ) -> Result<(), SessionError> {
+        let span = self.span.clone();
+        let _entered = span.enter();
         if self.closed {
             return Err(SessionError::ConnectionClosed);
         }
@@ -279,6 +290,8 @@ impl Connection {
 
     /// Asks the peer to wind a session down (WT_DRAIN_SESSION; draft-07 and later).
     pub fn drain_session(&mut self, session: SessionId) -> Result<(), SessionError> {
+        let span = self.span.clone();
+        let _entered = span.enter();
         if self.closed {
             return Err(SessionError::ConnectionClosed);
         }
@@ -307,6 +320,8 @@ impl Connection {
     /// sessions to drain, in dialects with WT_DRAIN_SESSION); a client announces it will accept
     /// no pushes. Sending it again is a no-op.
     pub fn goaway(&mut self) {
+        let span = self.span.clone();
+        let _entered = span.enter();
         if self.closed || self.goaway_sent.is_some() {
             return;
         }
@@ -341,6 +356,8 @@ impl Connection {
     /// Closes the whole connection with an HTTP/3 `code` (H3_NO_ERROR for a clean shutdown).
     /// Every session ends with [`CloseCause::ConnectionClosed`].
     pub fn close(&mut self, code: Code, reason: &str) {
+        let span = self.span.clone();
+        let _entered = span.enter();
         if self.closed {
             return;
         }
@@ -355,6 +372,8 @@ impl Connection {
     /// Sends a datagram on an established session. Over the transport's size limit the
     /// transport drops it; a closed session or disabled datagrams are errors.
     pub fn send_datagram(&mut self, session: SessionId, data: Bytes) -> Result<(), SessionError> {
+        let span = self.span.clone();
+        let _entered = span.enter();
         if self.closed {
             return Err(SessionError::ConnectionClosed);
         }
@@ -390,11 +409,15 @@ impl Connection {
 
     /// Opens a unidirectional stream in an established session; its header is written first.
     pub fn open_uni(&mut self, session: SessionId) -> Result<StreamId, StreamError> {
+        let span = self.span.clone();
+        let _entered = span.enter();
         self.open_wt(session, Dir::Uni)
     }
 
     /// Opens a bidirectional stream in an established session; its header is written first.
     pub fn open_bi(&mut self, session: SessionId) -> Result<StreamId, StreamError> {
+        let span = self.span.clone();
+        let _entered = span.enter();
         self.open_wt(session, Dir::Bi)
     }
 
@@ -526,6 +549,8 @@ impl Connection {
 
     /// Resets the send side of a WebTransport stream with an application `code`.
     pub fn reset(&mut self, stream: StreamId, code: u32) -> Result<(), StreamError> {
+        let span = self.span.clone();
+        let _entered = span.enter();
         if self.closed {
             return Err(StreamError::ConnectionClosed);
         }
@@ -540,6 +565,8 @@ impl Connection {
 
     /// Stops reading a WebTransport stream, asking the peer to reset it with `code`.
     pub fn stop(&mut self, stream: StreamId, code: u32) -> Result<(), StreamError> {
+        let span = self.span.clone();
+        let _entered = span.enter();
         if self.closed {
             return Err(StreamError::ConnectionClosed);
         }

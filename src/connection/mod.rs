@@ -105,6 +105,8 @@ pub struct Connection {
     /// Datagram events not yet polled.
     queued_datagrams: usize,
     stats: Stats,
+    /// The connection's tracing span; every entry point runs inside it.
+    span: tracing::Span,
 }
 
 impl Connection {
@@ -145,8 +147,12 @@ impl Connection {
             events: VecDeque::new(),
             queued_datagrams: 0,
             stats: Stats::default(),
+            span: tracing::debug_span!("h3", side = %side),
         };
+        let span = conn.span.clone();
+        let _entered = span.enter();
         conn.open_critical_streams();
+        drop(_entered);
         conn
     }
 
@@ -320,6 +326,8 @@ impl Connection {
 
     /// Advances time: runs the session idle checks that are due.
     pub fn handle_timeout(&mut self, now: Instant) {
+        let span = self.span.clone();
+        let _entered = span.enter();
         self.now = now;
         if self.closed {
             return;
@@ -391,6 +399,8 @@ impl Connection {
     /// The QUIC connection ended (closed by either side, timed out, or lost). Every session ends
     /// with [`CloseCause::ConnectionClosed`] and all state is released.
     pub fn handle_connection_closed(&mut self, code: Code, reason: &str) {
+        let span = self.span.clone();
+        let _entered = span.enter();
         if self.closed {
             return;
         }

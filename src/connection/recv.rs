@@ -18,6 +18,8 @@ impl Connection {
     /// Bytes arrived on a stream, in order, with `fin` when they end it. An empty `data` with
     /// `fin` is a bare FIN. The first data on a peer stream opens it.
     pub fn handle_stream_data(&mut self, stream: StreamId, data: Bytes, fin: bool) {
+        let span = self.span.clone();
+        let _entered = span.enter();
         if self.closed {
             return;
         }
@@ -53,6 +55,8 @@ impl Connection {
 
     /// The peer reset its send side of `stream` with `code`.
     pub fn handle_stream_reset(&mut self, stream: StreamId, code: u64) {
+        let span = self.span.clone();
+        let _entered = span.enter();
         if self.closed {
             return;
         }
@@ -64,14 +68,16 @@ impl Connection {
     /// The peer asked us to stop sending on `stream` with `code`. The engine answers with
     /// RESET_STREAM, as RFC 9000 §3.5 requires.
     pub fn handle_stop_sending(&mut self, stream: StreamId, code: u64) {
+        let span = self.span.clone();
+        let _entered = span.enter();
         if self.closed {
             return;
         }
         let code = Code(code);
-        if stream == self.control {
+        if stream.initiator() == self.side && stream.dir() == Dir::Uni && stream.index() < 3 {
             return self.close_connection(ProtocolError::new(
                 Code::H3_CLOSED_CRITICAL_STREAM,
-                "peer stopped our control stream",
+                "peer stopped one of our critical streams",
             ));
         }
         let Some(send) = self.send.get(&stream) else {
@@ -95,6 +101,8 @@ impl Connection {
 
     /// A QUIC DATAGRAM arrived.
     pub fn handle_datagram(&mut self, mut data: Bytes) {
+        let span = self.span.clone();
+        let _entered = span.enter();
         if self.closed {
             return;
         }
@@ -164,20 +172,7 @@ impl Connection {
                     data.clear();
                     if fin { None } else { Some(Recv::Discard) }
                 }
-                Recv::AfterClose => {
-                    if data.is_empty() {
-                        if fin {
-                            self.stream_half_closed(id);
-                            None
-                        } else {
-                            Some(Recv::AfterClose)
-                        }
-                    } else {
-                        data.clear();
-                        self.data_after_close(id);
-                        None
-                    }
-                }
+                Recv::AfterClose(frames) => self.on_after_close_data(id, frames, &mut data, fin)?,
                 Recv::Request(req) => self.on_request_data(id, req, &mut data, fin)?,
                 Recv::Wt(w) => self.on_wt_data(id, w, &mut data, fin),
             };
@@ -242,6 +237,7 @@ impl Connection {
                     frames: FrameDecoder::new(self.frame_limit(), true),
                     held,
                     headers_seen: false,
+                    trailers_seen: false,
                     session: None,
                 }))
             }
@@ -251,6 +247,7 @@ impl Connection {
                     frames: FrameDecoder::new(self.frame_limit(), true),
                     held: None,
                     headers_seen: false,
+                    trailers_seen: false,
                     session: None,
                 }))
             }
@@ -375,6 +372,11 @@ impl Connection {
                 if req.held.is_some() {
                     self.held_requests = self.held_requests.saturating_sub(1);
                 }
+                if req.session.is_none() && !req.headers_seen {
+                    // Reset before its first frame (or WebTransport header) was complete.
+                    self.stats.streams_unassociated =
+                        self.stats.streams_unassociated.saturating_add(1);
+                }
                 if let Some(session) = req.session {
                     if self.send.contains_key(&id) {
                         self.reset_send(id, Code::WT_SESSION_GONE);
@@ -384,7 +386,7 @@ impl Connection {
                     self.reset_send(id, Code::H3_REQUEST_CANCELLED);
                 }
             }
-            Recv::AfterClose | Recv::Discard => {}
+            Recv::AfterClose(_) | Recv::Discard => {}
             Recv::Control { .. } | Recv::QpackEncoder(_) | Recv::QpackDecoder(_) => {
                 return Err(ProtocolError::new(
                     Code::H3_CLOSED_CRITICAL_STREAM,

@@ -70,7 +70,11 @@ impl Connection {
                         if req.session.is_some() {
                             return Err(unexpected("HEADERS on a CONNECT stream after the head"));
                         }
+                        if req.trailers_seen {
+                            return Err(unexpected("HEADERS after trailers"));
+                        }
                         // Trailers of an ordinary message: ignored.
+                        req.trailers_seen = true;
                         continue;
                     }
                     req.headers_seen = true;
@@ -87,6 +91,9 @@ impl Connection {
                     if !req.headers_seen {
                         return Err(unexpected("DATA before HEADERS"));
                     }
+                    if req.trailers_seen {
+                        return Err(unexpected("DATA after trailers"));
+                    }
                 }
                 FrameEvent::Data(chunk) => {
                     let Some(session) = req.session else { continue };
@@ -98,7 +105,7 @@ impl Connection {
                         }
                         ConnectFlow::AfterClose { trailing: false } => {
                             // The rest of `data` (if any) is checked in the new state.
-                            return Ok(Some(Recv::AfterClose));
+                            return Ok(Some(Recv::AfterClose(req.frames)));
                         }
                         ConnectFlow::AfterClose { trailing: true } => {
                             data.clear();
@@ -463,6 +470,39 @@ impl Connection {
             | Capsule::StreamsBlocked(..)
             | Capsule::Unknown { .. } => true,
         }
+    }
+
+    /// Frames on a CONNECT stream after the peer's close capsule: unknown frames and empty DATA
+    /// frames are ignored, capsule data is H3_MESSAGE_ERROR, other known frames are
+    /// H3_FRAME_UNEXPECTED.
+    pub(super) fn on_after_close_data(
+        &mut self,
+        id: StreamId,
+        mut frames: crate::frame::FrameDecoder,
+        data: &mut Bytes,
+        fin: bool,
+    ) -> Result<Option<Recv>, ProtocolError> {
+        while let Some(event) = frames.decode(data)? {
+            match event {
+                FrameEvent::DataHeader(0) | FrameEvent::Frame(Frame::Unknown(_)) => {}
+                FrameEvent::DataHeader(_) | FrameEvent::Data(_) => {
+                    data.clear();
+                    self.data_after_close(id);
+                    return Ok(None);
+                }
+                FrameEvent::Frame(Frame::ReservedHttp2(_)) => {
+                    return Err(unexpected("HTTP/2 frame type"));
+                }
+                FrameEvent::Frame(_) => {
+                    return Err(unexpected("frame after the close capsule"));
+                }
+            }
+        }
+        if fin {
+            frames.finish()?;
+            return Ok(None);
+        }
+        Ok(Some(Recv::AfterClose(frames)))
     }
 
     /// Bytes followed the peer's close capsule: H3_MESSAGE_ERROR on the CONNECT stream.
