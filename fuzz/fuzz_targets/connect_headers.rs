@@ -12,14 +12,42 @@ use wt_proto::qpack::FieldLine;
 
 /// Names and values that steer the fuzzer towards valid messages.
 const NAMES: &[&str] = &[
-    ":method", ":scheme", ":authority", ":path", ":protocol", ":status", "host", "origin", "te",
-    "content-length", "sec-webtransport-http3-draft02", "sec-webtransport-http3-draft",
-    "wt-available-protocols", "wt-protocol", "connection",
+    ":method",
+    ":scheme",
+    ":authority",
+    ":path",
+    ":protocol",
+    ":status",
+    "host",
+    "origin",
+    "te",
+    "content-length",
+    "sec-webtransport-http3-draft02",
+    "sec-webtransport-http3-draft",
+    "wt-available-protocols",
+    "wt-protocol",
+    "connection",
 ];
 const VALUES: &[&str] = &[
-    "CONNECT", "GET", "OPTIONS", "https", "http", "example.com", "example.com:443", "/", "/wt?x=1",
-    "*", "webtransport", "webtransport-h3", "200", "404", "1", "draft02", "trailers",
-    "https://example.com", "\"a\", b, \"c\"",
+    "CONNECT",
+    "GET",
+    "OPTIONS",
+    "https",
+    "http",
+    "example.com",
+    "example.com:443",
+    "/",
+    "/wt?x=1",
+    "*",
+    "webtransport",
+    "webtransport-h3",
+    "200",
+    "404",
+    "1",
+    "draft02",
+    "trailers",
+    "https://example.com",
+    "\"a\", b, \"c\"",
 ];
 
 #[derive(Arbitrary, Debug)]

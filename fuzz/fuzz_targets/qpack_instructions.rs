@@ -51,7 +51,10 @@ fn encoder_side(chunks: &[Vec<u8>], max: usize) {
         let mut wire = Vec::new();
         i.encode(&mut wire);
         let mut fresh = EncoderInstructionDecoder::new(max);
-        assert_eq!(fresh.feed(&wire).expect("re-encoded instruction decodes"), vec![i.clone()]);
+        assert_eq!(
+            fresh.feed(&wire).expect("re-encoded instruction decodes"),
+            vec![i.clone()]
+        );
         assert_eq!(fresh.buffered(), 0);
     }
 
@@ -92,7 +95,10 @@ fn decoder_side(chunks: &[Vec<u8>]) {
         let mut wire = Vec::new();
         i.encode(&mut wire);
         let mut fresh = DecoderInstructionDecoder::new();
-        assert_eq!(fresh.feed(&wire).expect("re-encoded instruction decodes"), vec![*i]);
+        assert_eq!(
+            fresh.feed(&wire).expect("re-encoded instruction decodes"),
+            vec![*i]
+        );
         assert_eq!(fresh.buffered(), 0);
     }
 
