@@ -110,3 +110,15 @@ impl Config {
         cfg!(feature = "webtransport") && self.webtransport && !self.dialects.is_empty()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_webtransport_feature_gates_webtransport() {
+        assert_eq!(Config::default().webtransport_enabled(), cfg!(feature = "webtransport"));
+        let off = Config { webtransport: false, ..Config::default() };
+        assert!(!off.webtransport_enabled());
+    }
+}

@@ -494,3 +494,82 @@ fn stream_credit_blocks_opens_until_available() {
     ));
     assert!(pair.client.open_uni(s).is_ok());
 }
+
+#[test]
+fn client_waits_for_server_settings_before_connect() {
+    let mut pair = Pair::new();
+    // connect() before anything was exchanged: the id comes at once, the CONNECT waits.
+    let s = pair.client.connect(request("/echo")).unwrap();
+    let early: Vec<Action> = std::iter::from_fn(|| pair.client.poll_action()).collect();
+    assert!(
+        !early.iter().any(|a| matches!(a, Action::Write { stream, .. } if *stream == s.stream())),
+        "{early:?}"
+    );
+    // Deliver the client's own streams, then the server's SETTINGS: now the CONNECT goes out.
+    for a in early {
+        if let Action::Write { stream, data, fin } = a {
+            pair.server.handle_stream_data(stream, data, fin);
+        }
+    }
+    pair.run();
+    assert!(pair.server_events().iter().any(|e| matches!(e, Event::SessionRequest { .. })));
+}
+
+#[test]
+fn server_holds_requests_until_client_settings() {
+    let server = Config { max_held_requests: 2, dialects: vec![Dialect::Draft02], ..Config::default() };
+    let mut pair = Pair::with_configs(Config::default(), server);
+    let req = request("/echo").encode().unwrap();
+    let mut block = bytes::BytesMut::new();
+    qpack::encode_field_section(&req, &mut block);
+    let headers = frame::Frame::Headers(block.freeze()).to_bytes();
+    // Three CONNECTs before the client's control stream: two are held, the third is refused.
+    for id in [0u64, 4, 8] {
+        pair.server.handle_stream_data(StreamId(id), headers.clone(), false);
+    }
+    let events: Vec<Event> = std::iter::from_fn(|| pair.server.poll_event()).collect();
+    assert!(events.is_empty(), "{events:?}");
+    let actions: Vec<Action> = std::iter::from_fn(|| pair.server.poll_action()).collect();
+    assert!(actions.contains(&Action::ResetStream {
+        stream: StreamId(8),
+        code: Code::H3_REQUEST_REJECTED,
+        reliable_size: 0
+    }));
+    // The client's SETTINGS arrive: the held requests are processed, in order.
+    let mut settings = bytes::BytesMut::new();
+    stream_header::UniStreamHeader::Control.encode(&mut settings);
+    frame::Frame::Settings(pair.client.local_settings().clone()).encode(&mut settings);
+    pair.server.handle_stream_data(StreamId(2), settings.freeze(), false);
+    let requested: Vec<SessionId> = std::iter::from_fn(|| pair.server.poll_event())
+        .filter_map(|e| match e {
+            Event::SessionRequest { session, .. } => Some(session),
+            _ => None,
+        })
+        .collect();
+    let after: Vec<Action> = std::iter::from_fn(|| pair.server.poll_action()).collect();
+    assert_eq!(requested, vec![SessionId(StreamId(0)), SessionId(StreamId(4))], "{after:?}");
+}
+
+#[test]
+fn byte_at_a_time_gives_the_same_trace() {
+    fn flow(chunk: Option<usize>) -> (String, Vec<String>) {
+        let mut pair = Pair::with_configs(config(&[Dialect::Draft02]), config(&[Dialect::Draft02]));
+        pair.chunk_size = chunk;
+        let s = establish(&mut pair);
+        let bi = pair.client.open_bi(s).unwrap();
+        pair.client.write(bi, Bytes::from_static(b"one byte at a time")).unwrap();
+        pair.client.finish(bi).unwrap();
+        let uni = pair.client.open_uni(s).unwrap();
+        pair.client.write(uni, Bytes::from_static(b"uni")).unwrap();
+        pair.client.reset(uni, 77).unwrap();
+        pair.run();
+        pair.server.close_session(s, 5, "closing reason").unwrap();
+        pair.run();
+        let events = pair.server_events().iter().map(|e| format!("{e:?}")).collect();
+        (pair.take_trace(), events)
+    }
+    let whole = flow(None);
+    let bytewise = flow(Some(1));
+    assert_eq!(whole, bytewise);
+    assert!(whole.1.iter().any(|e| e.contains("StreamReset") && e.contains("Some(77)")), "{:?}", whole.1);
+}
