@@ -117,8 +117,14 @@ mod tests {
 
     #[test]
     fn the_webtransport_feature_gates_webtransport() {
-        assert_eq!(Config::default().webtransport_enabled(), cfg!(feature = "webtransport"));
-        let off = Config { webtransport: false, ..Config::default() };
+        assert_eq!(
+            Config::default().webtransport_enabled(),
+            cfg!(feature = "webtransport")
+        );
+        let off = Config {
+            webtransport: false,
+            ..Config::default()
+        };
         assert!(!off.webtransport_enabled());
     }
 }

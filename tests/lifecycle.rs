@@ -502,7 +502,9 @@ fn client_waits_for_server_settings_before_connect() {
     let s = pair.client.connect(request("/echo")).unwrap();
     let early: Vec<Action> = std::iter::from_fn(|| pair.client.poll_action()).collect();
     assert!(
-        !early.iter().any(|a| matches!(a, Action::Write { stream, .. } if *stream == s.stream())),
+        !early
+            .iter()
+            .any(|a| matches!(a, Action::Write { stream, .. } if *stream == s.stream())),
         "{early:?}"
     );
     // Deliver the client's own streams, then the server's SETTINGS: now the CONNECT goes out.
@@ -512,12 +514,20 @@ fn client_waits_for_server_settings_before_connect() {
         }
     }
     pair.run();
-    assert!(pair.server_events().iter().any(|e| matches!(e, Event::SessionRequest { .. })));
+    assert!(
+        pair.server_events()
+            .iter()
+            .any(|e| matches!(e, Event::SessionRequest { .. }))
+    );
 }
 
 #[test]
 fn server_holds_requests_until_client_settings() {
-    let server = Config { max_held_requests: 2, dialects: vec![Dialect::Draft02], ..Config::default() };
+    let server = Config {
+        max_held_requests: 2,
+        dialects: vec![Dialect::Draft02],
+        ..Config::default()
+    };
     let mut pair = Pair::with_configs(Config::default(), server);
     let req = request("/echo").encode().unwrap();
     let mut block = bytes::BytesMut::new();
@@ -525,7 +535,8 @@ fn server_holds_requests_until_client_settings() {
     let headers = frame::Frame::Headers(block.freeze()).to_bytes();
     // Three CONNECTs before the client's control stream: two are held, the third is refused.
     for id in [0u64, 4, 8] {
-        pair.server.handle_stream_data(StreamId(id), headers.clone(), false);
+        pair.server
+            .handle_stream_data(StreamId(id), headers.clone(), false);
     }
     let events: Vec<Event> = std::iter::from_fn(|| pair.server.poll_event()).collect();
     assert!(events.is_empty(), "{events:?}");
@@ -539,7 +550,8 @@ fn server_holds_requests_until_client_settings() {
     let mut settings = bytes::BytesMut::new();
     stream_header::UniStreamHeader::Control.encode(&mut settings);
     frame::Frame::Settings(pair.client.local_settings().clone()).encode(&mut settings);
-    pair.server.handle_stream_data(StreamId(2), settings.freeze(), false);
+    pair.server
+        .handle_stream_data(StreamId(2), settings.freeze(), false);
     let requested: Vec<SessionId> = std::iter::from_fn(|| pair.server.poll_event())
         .filter_map(|e| match e {
             Event::SessionRequest { session, .. } => Some(session),
@@ -547,7 +559,11 @@ fn server_holds_requests_until_client_settings() {
         })
         .collect();
     let after: Vec<Action> = std::iter::from_fn(|| pair.server.poll_action()).collect();
-    assert_eq!(requested, vec![SessionId(StreamId(0)), SessionId(StreamId(4))], "{after:?}");
+    assert_eq!(
+        requested,
+        vec![SessionId(StreamId(0)), SessionId(StreamId(4))],
+        "{after:?}"
+    );
 }
 
 #[test]
@@ -557,7 +573,9 @@ fn byte_at_a_time_gives_the_same_trace() {
         pair.chunk_size = chunk;
         let s = establish(&mut pair);
         let bi = pair.client.open_bi(s).unwrap();
-        pair.client.write(bi, Bytes::from_static(b"one byte at a time")).unwrap();
+        pair.client
+            .write(bi, Bytes::from_static(b"one byte at a time"))
+            .unwrap();
         pair.client.finish(bi).unwrap();
         let uni = pair.client.open_uni(s).unwrap();
         pair.client.write(uni, Bytes::from_static(b"uni")).unwrap();
@@ -565,11 +583,22 @@ fn byte_at_a_time_gives_the_same_trace() {
         pair.run();
         pair.server.close_session(s, 5, "closing reason").unwrap();
         pair.run();
-        let events = pair.server_events().iter().map(|e| format!("{e:?}")).collect();
+        let events = pair
+            .server_events()
+            .iter()
+            .map(|e| format!("{e:?}"))
+            .collect();
         (pair.take_trace(), events)
     }
     let whole = flow(None);
     let bytewise = flow(Some(1));
     assert_eq!(whole, bytewise);
-    assert!(whole.1.iter().any(|e| e.contains("StreamReset") && e.contains("Some(77)")), "{:?}", whole.1);
+    assert!(
+        whole
+            .1
+            .iter()
+            .any(|e| e.contains("StreamReset") && e.contains("Some(77)")),
+        "{:?}",
+        whole.1
+    );
 }
