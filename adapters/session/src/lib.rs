@@ -1,0 +1,26 @@
+//! # wt-session: runtime-agnostic async WebTransport sessions
+//!
+//! The application-facing API shared by the transport adapters (`wt-quinn`, later
+//! `wt-s2n-quic`): [`Session`], [`SendStream`]/[`RecvStream`] (tokio `AsyncWrite`/`AsyncRead`,
+//! plus zero-copy chunk calls), [`SessionRequest`] and one [`Error`] type. It depends on no
+//! QUIC stack and no runtime: a transport driver owns the QUIC side and talks to this crate
+//! through [`Shared`] and [`Inner`] (see the [`shared`] module for the protocol).
+//!
+//! Every handle locks the connection's engine, calls it, drains its events into per-session and
+//! per-stream queues ([`Inner::process_events`]) and wakes the driver, which executes the
+//! engine's actions. Backpressure is the engine's: a write that the engine takes no byte of waits
+//! for `StreamWritable`; a driver reads from QUIC no more than `recv_budget`, so QUIC flow
+//! control holds a sender whose receiver does not read.
+
+mod error;
+mod request;
+mod session;
+pub mod shared;
+mod stream;
+
+pub use error::{CloseInfo, CloseKind, Error};
+pub use request::SessionRequest;
+pub use session::Session;
+pub use shared::{Inner, Shared, WakeDriver};
+pub use stream::{RecvStream, SendStream};
+pub use wt_proto;

@@ -1,0 +1,481 @@
+//! The state shared by a transport driver and the application's handles: the engine, per-session
+//! and per-stream queues, and the wakers of the tasks waiting on them.
+//!
+//! # The driver's side (the interface transport adapters implement against)
+//!
+//! 1. Create a [`Shared`] per QUIC connection with [`Shared::new`], giving it a callback that
+//!    wakes the driver.
+//! 2. Whenever transport input arrives: [`Shared::lock`], feed it into [`Inner::engine`] (reading
+//!    no more than [`wt_proto::Connection::recv_budget`] from each stream), execute
+//!    `engine.poll_action()`, then call [`Inner::process_events`], which drains
+//!    `engine.poll_event()` into the queues below and wakes the tasks concerned. Take new server
+//!    requests with [`Inner::take_request`].
+//! 3. Whenever the callback fires (an application call changed the engine), lock and do the
+//!    same: execute actions, read streams that were starved ([`Inner::take_unstarved`]).
+//! 4. Tell the session layer why the transport ended with [`Inner::set_transport_error`]
+//!    before calling `engine.handle_connection_closed`.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::Waker;
+
+use bytes::Bytes;
+use tracing::debug;
+use wt_proto::{CloseCause, Code, ConnectRequest, Connection, Dir, Event, SessionId, StreamId};
+
+use crate::error::{CloseInfo, CloseKind, Error};
+
+/// The most peer streams per session and direction waiting for `accept_*`; over it a new stream
+/// is refused (STOP_SENDING, and RESET_STREAM for bidi) with application code 0.
+pub const MAX_ACCEPT_BACKLOG: usize = 1024;
+
+/// The callback that wakes the transport driver.
+pub type WakeDriver = Arc<dyn Fn() + Send + Sync>;
+
+/// One QUIC connection's engine and application state, shared by the driver and the handles.
+pub struct Shared {
+    inner: Mutex<Inner>,
+    wake: WakeDriver,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared").finish_non_exhaustive()
+    }
+}
+
+impl Shared {
+    /// Wraps an engine. `wake` is called (possibly with the lock held) whenever the application
+    /// changed the engine so that the driver should execute its actions.
+    pub fn new(engine: Connection, wake: WakeDriver) -> Arc<Self> {
+        let datagram_limit = engine.config().max_queued_datagrams.max(1);
+        Arc::new(Self {
+            inner: Mutex::new(Inner {
+                engine,
+                sessions: HashMap::new(),
+                streams: HashMap::new(),
+                requests: VecDeque::new(),
+                open_wakers: Vec::new(),
+                conn_error: None,
+                transport_error: None,
+                max_datagram: 0,
+                datagram_limit,
+                starved: HashSet::new(),
+                unstarved: Vec::new(),
+                had_session: false,
+            }),
+            wake,
+        })
+    }
+
+    /// Locks the state.
+    pub fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Wakes the driver.
+    pub fn wake_driver(&self) {
+        (self.wake)();
+    }
+}
+
+pub(crate) enum Phase {
+    /// Client: waiting for the response. Server: requested, not answered.
+    Pending,
+    Established,
+    Closed(CloseInfo),
+}
+
+pub(crate) struct SessState {
+    pub phase: Phase,
+    pub protocol: Option<String>,
+    pub response_headers: http::HeaderMap,
+    pub datagrams: VecDeque<Bytes>,
+    pub datagrams_dropped: u64,
+    pub accept: [VecDeque<StreamId>; 2],
+    pub streams: HashSet<StreamId>,
+    pub wakers: Vec<Waker>,
+    /// Live `Session` handles (0 before the request is accepted or the connect completes).
+    pub handles: usize,
+}
+
+impl SessState {
+    pub(crate) fn new() -> Self {
+        Self {
+            phase: Phase::Pending,
+            protocol: None,
+            response_headers: http::HeaderMap::new(),
+            datagrams: VecDeque::new(),
+            datagrams_dropped: 0,
+            accept: [VecDeque::new(), VecDeque::new()],
+            streams: HashSet::new(),
+            wakers: Vec::new(),
+            handles: 0,
+        }
+    }
+
+    fn wake_all(&mut self) {
+        for w in self.wakers.drain(..) {
+            w.wake();
+        }
+    }
+}
+
+#[derive(Default)]
+pub(crate) struct StrState {
+    pub session: Option<SessionId>,
+    pub read_waker: Option<Waker>,
+    pub write_waker: Option<Waker>,
+    /// The peer reset our receive side (application code, 0 when none).
+    pub reset: Option<u32>,
+    /// The peer stopped our send side (application code, 0 when none).
+    pub stopped: Option<u32>,
+    /// The FIN was read.
+    pub fin_read: bool,
+    /// Handles alive: send, recv.
+    pub send_handle: bool,
+    pub recv_handle: bool,
+    /// Not yet handed to the application (in an accept queue).
+    pub unaccepted: bool,
+}
+
+impl StrState {
+    fn wake(&mut self) {
+        if let Some(w) = self.read_waker.take() {
+            w.wake();
+        }
+        if let Some(w) = self.write_waker.take() {
+            w.wake();
+        }
+    }
+}
+
+/// The locked state: the engine and the session layer's queues.
+pub struct Inner {
+    /// The engine. A driver feeds it and executes its actions; the handles call it.
+    pub engine: Connection,
+    pub(crate) sessions: HashMap<SessionId, SessState>,
+    pub(crate) streams: HashMap<StreamId, StrState>,
+    requests: VecDeque<(SessionId, ConnectRequest)>,
+    pub(crate) open_wakers: Vec<Waker>,
+    conn_error: Option<Error>,
+    transport_error: Option<Error>,
+    max_datagram: usize,
+    pub(crate) datagram_limit: usize,
+    starved: HashSet<StreamId>,
+    unstarved: Vec<StreamId>,
+    had_session: bool,
+}
+
+impl std::fmt::Debug for Inner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Inner")
+            .field("sessions", &self.sessions.len())
+            .field("streams", &self.streams.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Adds the task's waker unless it is there already.
+pub(crate) fn push_waker(wakers: &mut Vec<Waker>, cx: &std::task::Context<'_>) {
+    if !wakers.iter().any(|w| w.will_wake(cx.waker())) {
+        wakers.push(cx.waker().clone());
+    }
+}
+
+fn di(dir: Dir) -> usize {
+    match dir {
+        Dir::Bi => 0,
+        Dir::Uni => 1,
+    }
+}
+
+impl Inner {
+    /// Drains the engine's events into the session and stream queues and wakes the tasks
+    /// waiting on them. Call it after every batch of input (and it is called after every
+    /// application call).
+    pub fn process_events(&mut self) {
+        let mut events = Vec::new();
+        while let Some(e) = self.engine.poll_event() {
+            events.push(e);
+        }
+        if events.is_empty() {
+            return;
+        }
+        // A connection-level close names the cause of the session closes that precede it.
+        for e in &events {
+            if let Event::ConnectionClosed {
+                code,
+                reason,
+                local,
+            } = e
+            {
+                let err = self.transport_error.clone().unwrap_or_else(|| {
+                    if *local || *code != Code::H3_NO_ERROR {
+                        Error::ProtocolError {
+                            code: code.0,
+                            reason: reason.clone(),
+                        }
+                    } else {
+                        Error::ConnectionLost(format!("connection closed: {reason}"))
+                    }
+                });
+                self.conn_error = Some(err);
+            }
+        }
+        for e in events {
+            self.on_event(e);
+        }
+    }
+
+    fn on_event(&mut self, e: Event) {
+        match e {
+            Event::SettingsReceived { .. } | Event::GoAway { .. } | Event::Request { .. } => {}
+            Event::SessionRequest { session, request } => {
+                self.had_session = true;
+                self.sessions.insert(session, SessState::new());
+                self.requests.push_back((session, request));
+            }
+            Event::SessionEstablished { session, response } => {
+                if let Some(s) = self.sessions.get_mut(&session) {
+                    s.phase = Phase::Established;
+                    s.protocol = response.protocol;
+                    s.response_headers = response.headers;
+                    s.wake_all();
+                }
+            }
+            Event::SessionRejected {
+                session, status, ..
+            } => {
+                let info = CloseInfo {
+                    code: 0,
+                    reason: String::new(),
+                    kind: CloseKind::Rejected(status.as_u16()),
+                };
+                self.end_session(session, info);
+            }
+            Event::SessionDraining { .. } => {}
+            Event::SessionClosed {
+                session,
+                code,
+                reason,
+                cause,
+            } => {
+                let kind = match cause {
+                    CloseCause::Local => CloseKind::Local,
+                    CloseCause::Remote => CloseKind::Remote,
+                    CloseCause::RemoteFin => CloseKind::RemoteFin,
+                    CloseCause::Reset(c) => CloseKind::Reset(c.0),
+                    CloseCause::ProtocolError(c) => CloseKind::ProtocolError(c.0),
+                    CloseCause::IdleTimeout => CloseKind::IdleTimeout,
+                    CloseCause::GoAway => CloseKind::GoAway,
+                    CloseCause::Unsupported => CloseKind::Rejected(0),
+                    CloseCause::ConnectionClosed => CloseKind::Connection(
+                        self.conn_error
+                            .clone()
+                            .or_else(|| self.transport_error.clone())
+                            .unwrap_or_else(|| Error::ConnectionLost("connection closed".into())),
+                    ),
+                };
+                self.end_session(session, CloseInfo { code, reason, kind });
+            }
+            Event::StreamOpened {
+                session,
+                stream,
+                dir,
+            } => {
+                let Some(s) = self.sessions.get_mut(&session) else {
+                    return;
+                };
+                let queue = &mut s.accept[di(dir)];
+                if queue.len() >= MAX_ACCEPT_BACKLOG {
+                    debug!(%stream, "accept backlog full: stream refused");
+                    let _ = self.engine.stop(stream, 0);
+                    let _ = self.engine.reset(stream, 0);
+                    return;
+                }
+                queue.push_back(stream);
+                s.streams.insert(stream);
+                s.wake_all();
+                self.streams.insert(
+                    stream,
+                    StrState {
+                        session: Some(session),
+                        unaccepted: true,
+                        ..StrState::default()
+                    },
+                );
+            }
+            Event::StreamReadable { stream } | Event::StreamWritable { stream } => {
+                if let Some(st) = self.streams.get_mut(&stream) {
+                    st.wake();
+                }
+            }
+            Event::StreamReset { stream, code } => {
+                if let Some(st) = self.streams.get_mut(&stream) {
+                    st.reset = Some(code.unwrap_or(0));
+                    st.wake();
+                }
+            }
+            Event::StreamStopped { stream, code } => {
+                if let Some(st) = self.streams.get_mut(&stream) {
+                    st.stopped = Some(code.unwrap_or(0));
+                    st.wake();
+                }
+            }
+            Event::StreamsAvailable { .. } => {
+                for w in self.open_wakers.drain(..) {
+                    w.wake();
+                }
+            }
+            Event::Datagram { session, data } => {
+                let limit = self.datagram_limit;
+                if let Some(s) = self.sessions.get_mut(&session) {
+                    if s.datagrams.len() >= limit {
+                        s.datagrams.pop_front();
+                        s.datagrams_dropped = s.datagrams_dropped.saturating_add(1);
+                    }
+                    s.datagrams.push_back(data);
+                    s.wake_all();
+                }
+            }
+            Event::ConnectionClosed { .. } => {
+                for w in self.open_wakers.drain(..) {
+                    w.wake();
+                }
+                for st in self.streams.values_mut() {
+                    st.wake();
+                }
+            }
+        }
+    }
+
+    fn end_session(&mut self, session: SessionId, info: CloseInfo) {
+        debug!(%session, ?info, "session ended");
+        let Some(s) = self.sessions.get_mut(&session) else {
+            return;
+        };
+        if matches!(s.phase, Phase::Closed(_)) {
+            return;
+        }
+        s.phase = Phase::Closed(info);
+        s.wake_all();
+        // Streams never handed out are dropped; the others learn it on their next call.
+        let unaccepted: Vec<StreamId> = s.accept.iter_mut().flat_map(|q| q.drain(..)).collect();
+        for id in unaccepted {
+            s.streams.remove(&id);
+            self.streams.remove(&id);
+        }
+        for id in s.streams.iter() {
+            if let Some(st) = self.streams.get_mut(id) {
+                st.wake();
+            }
+        }
+        for w in self.open_wakers.drain(..) {
+            w.wake();
+        }
+    }
+
+    /// Server: the next session request seen by [`process_events`](Self::process_events);
+    /// wrap it with [`SessionRequest::new`](crate::SessionRequest::new).
+    pub fn take_request(&mut self) -> Option<(SessionId, ConnectRequest)> {
+        self.requests.pop_front()
+    }
+
+    /// Records why the transport ended (timeout, loss, the peer's application close). Call it
+    /// before `engine.handle_connection_closed`.
+    pub fn set_transport_error(&mut self, error: Error) {
+        if self.transport_error.is_none() {
+            self.transport_error = Some(error);
+        }
+    }
+
+    /// The transport's current limit for a QUIC DATAGRAM payload.
+    pub fn set_max_datagram_size(&mut self, size: usize) {
+        self.max_datagram = size;
+    }
+
+    /// The driver stopped reading `stream` because its budget was 0.
+    pub fn mark_starved(&mut self, stream: StreamId) {
+        self.starved.insert(stream);
+    }
+
+    /// Starved streams the application has read from since: the driver should read them now.
+    pub fn take_unstarved(&mut self) -> Vec<StreamId> {
+        std::mem::take(&mut self.unstarved)
+    }
+
+    pub(crate) fn on_app_read(&mut self, stream: StreamId) -> bool {
+        if self.starved.remove(&stream) {
+            self.unstarved.push(stream);
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Whether no session is alive or pending (and at least one existed): a client driver may
+    /// close the connection.
+    pub fn all_sessions_ended(&self) -> bool {
+        self.had_session
+            && self
+                .sessions
+                .values()
+                .all(|s| matches!(s.phase, Phase::Closed(_)))
+    }
+
+    /// Why the connection ended, once it did.
+    pub fn connection_error(&self) -> Option<&Error> {
+        self.conn_error.as_ref()
+    }
+
+    pub(crate) fn note_session(&mut self) {
+        self.had_session = true;
+    }
+
+    pub(crate) fn max_datagram(&self) -> usize {
+        self.max_datagram
+    }
+
+    /// The error for calls on `session` now: its close info, or the connection's end.
+    pub(crate) fn session_error(&self, session: SessionId) -> Option<Error> {
+        match self.sessions.get(&session).map(|s| &s.phase) {
+            Some(Phase::Closed(info)) => Some(info.error()),
+            Some(_) => None,
+            None => Some(
+                self.conn_error
+                    .clone()
+                    .unwrap_or_else(|| Error::Invalid("unknown session".into())),
+            ),
+        }
+    }
+
+    /// Forgets a stream once neither handle needs it.
+    pub(crate) fn release_stream(&mut self, id: StreamId) {
+        let remove = self
+            .streams
+            .get(&id)
+            .is_some_and(|s| !s.send_handle && !s.recv_handle && !s.unaccepted);
+        if remove {
+            if let Some(st) = self.streams.remove(&id)
+                && let Some(session) = st.session
+                && let Some(s) = self.sessions.get_mut(&session)
+            {
+                s.streams.remove(&id);
+                self.release_session(session);
+            }
+            self.starved.remove(&id);
+        }
+    }
+
+    /// Forgets a session once no handle needs it.
+    pub(crate) fn release_session(&mut self, id: SessionId) {
+        if let Some(s) = self.sessions.get(&id)
+            && matches!(s.phase, Phase::Closed(_))
+            && s.streams.is_empty()
+            && s.handles == 0
+        {
+            self.sessions.remove(&id);
+        }
+    }
+}
