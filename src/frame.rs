@@ -393,11 +393,7 @@ mod tests {
     use crate::rng::Rng;
 
     fn hex(s: &str) -> Bytes {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect::<Vec<u8>>()
-            .into()
+        crate::test_util::hex(s).into()
     }
 
     /// Decodes `input` fed in pieces of `step` bytes, collecting every event; DATA chunks are

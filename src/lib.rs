@@ -98,6 +98,8 @@ pub mod settings;
 pub mod stats;
 mod stream;
 pub mod stream_header;
+#[cfg(test)]
+mod test_util;
 pub mod trace;
 pub mod varint;
 

@@ -371,12 +371,7 @@ mod tests {
     use super::*;
     use crate::rng::Rng;
 
-    fn hex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
+    use crate::test_util::hex;
 
     #[test]
     fn spec_server_settings_bytes() {

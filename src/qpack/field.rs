@@ -194,13 +194,7 @@ mod tests {
     use super::*;
     use crate::rng::Rng;
 
-    fn hex(s: &str) -> Vec<u8> {
-        let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
+    use crate::test_util::hex;
 
     /// Reads a QUIC variable-length integer (RFC 9000 §16): the two high bits of the first byte
     /// give its length, 1, 2, 4 or 8 bytes.

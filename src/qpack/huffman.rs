@@ -476,13 +476,7 @@ mod tests {
     use super::*;
     use crate::rng::Rng;
 
-    fn hex(s: &str) -> Vec<u8> {
-        let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
+    use crate::test_util::hex;
 
     /// RFC 7541 Appendix C.4 (requests) and C.6 (responses) Huffman strings.
     const RFC_EXAMPLES: &[(&str, &str)] = &[
