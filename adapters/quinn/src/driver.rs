@@ -1,0 +1,650 @@
+//! A tokio driver: one UDP socket (quinn-udp, with GSO and GRO), one quinn-proto endpoint and
+//! its connections, each paired with an engine shared with the application's handles.
+
+use std::collections::{HashMap, VecDeque};
+use std::io::{self, IoSliceMut};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::BytesMut;
+use http::HeaderMap;
+use quinn_proto::{ConnectionHandle, DatagramEvent, EndpointConfig};
+use quinn_udp::{RecvMeta, UdpSocketState};
+use tokio::io::Interest;
+use tokio::net::UdpSocket;
+use tokio::sync::{Notify, mpsc, oneshot};
+use tracing::{debug, info, trace, warn};
+use wt_proto::{Code, Config, ConnectRequest, Connection, ProtocolToken, Side};
+use wt_session::{Error, Session, SessionRequest, Shared};
+
+use crate::conn::Translator;
+
+/// How long a client waits for its last CONNECT stream to be acknowledged after its sessions
+/// ended before closing the QUIC connection.
+const CLIENT_CLOSE_GRACE: Duration = Duration::from_secs(1);
+/// Pending session requests the server holds for `accept()`; over it they are answered 503.
+const ACCEPT_QUEUE: usize = 256;
+/// Receive calls per loop turn before the connections get a turn.
+const RECV_BURST: usize = 16;
+
+/// Options of a client session request.
+#[derive(Clone, Debug, Default)]
+pub struct ConnectOptions {
+    /// Application protocols to offer (`WT-Available-Protocols`).
+    pub protocols: Vec<String>,
+    /// An `origin` to send.
+    pub origin: Option<String>,
+    /// More request header fields.
+    pub headers: HeaderMap,
+}
+
+enum Cmd {
+    Connect {
+        addr: SocketAddr,
+        server_name: String,
+        reply: oneshot::Sender<Result<Arc<Shared>, Error>>,
+    },
+}
+
+struct EpShared {
+    notify: Notify,
+    cmds: Mutex<VecDeque<Cmd>>,
+    closed: AtomicBool,
+}
+
+/// The part only the user's handles hold: dropping the last one shuts the endpoint down.
+struct Alive {
+    ep: Arc<EpShared>,
+}
+
+impl Drop for Alive {
+    fn drop(&mut self) {
+        self.ep.closed.store(true, Ordering::SeqCst);
+        self.ep.notify.notify_one();
+    }
+}
+
+/// A WebTransport endpoint on one UDP socket: a server yields [`SessionRequest`]s from
+/// [`accept`](Self::accept); a client makes sessions with [`connect`](Self::connect).
+///
+/// Cloning gives another handle. When the last handle is dropped (or [`close`](Self::close) is
+/// called) every connection is closed and the driver task ends.
+#[derive(Clone)]
+pub struct Endpoint {
+    alive: Arc<Alive>,
+    requests: Option<Arc<tokio::sync::Mutex<mpsc::Receiver<SessionRequest>>>>,
+    local_addr: SocketAddr,
+}
+
+impl std::fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Endpoint")
+            .field("local_addr", &self.local_addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Endpoint {
+    /// A server on `addr` with the given quinn configuration (see
+    /// [`tls::server_config`](crate::tls::server_config)) and the default engine configuration.
+    /// Must be called inside a tokio runtime.
+    pub fn server(addr: SocketAddr, tls: quinn_proto::ServerConfig) -> io::Result<Self> {
+        Self::server_with_config(addr, tls, Config::default())
+    }
+
+    /// A server with an engine configuration (dialects, feature switches, limits).
+    pub fn server_with_config(
+        addr: SocketAddr,
+        tls: quinn_proto::ServerConfig,
+        config: Config,
+    ) -> io::Result<Self> {
+        Self::start(addr, Some(tls), None, config)
+    }
+
+    /// A client bound to `bind` (use port 0) with the given quinn configuration (see
+    /// [`tls::client_config`](crate::tls::client_config) and
+    /// [`tls::client_config_with_hashes`](crate::tls::client_config_with_hashes)).
+    pub fn client(bind: SocketAddr, tls: quinn_proto::ClientConfig) -> io::Result<Self> {
+        Self::client_with_config(bind, tls, Config::default())
+    }
+
+    /// A client with an engine configuration.
+    pub fn client_with_config(
+        bind: SocketAddr,
+        tls: quinn_proto::ClientConfig,
+        config: Config,
+    ) -> io::Result<Self> {
+        Self::start(bind, None, Some(tls), config)
+    }
+
+    fn start(
+        addr: SocketAddr,
+        server: Option<quinn_proto::ServerConfig>,
+        client: Option<quinn_proto::ClientConfig>,
+        config: Config,
+    ) -> io::Result<Self> {
+        let std_socket = std::net::UdpSocket::bind(addr)?;
+        std_socket.set_nonblocking(true)?;
+        let state = UdpSocketState::new((&std_socket).into())?;
+        let _ = state.set_recv_buffer_size((&std_socket).into(), 4 << 20);
+        let _ = state.set_send_buffer_size((&std_socket).into(), 4 << 20);
+        let local_addr = std_socket.local_addr()?;
+        let socket = UdpSocket::from_std(std_socket)?;
+        let ep_shared = Arc::new(EpShared {
+            notify: Notify::new(),
+            cmds: Mutex::new(VecDeque::new()),
+            closed: AtomicBool::new(false),
+        });
+        let is_server = server.is_some();
+        let endpoint = quinn_proto::Endpoint::new(
+            Arc::new(EndpointConfig::default()),
+            server.map(Arc::new),
+            true,
+            None,
+        );
+        let (tx, rx) = mpsc::channel(ACCEPT_QUEUE);
+        let driver = Driver {
+            ep: ep_shared.clone(),
+            socket,
+            state,
+            endpoint,
+            conns: HashMap::new(),
+            config,
+            client,
+            requests: tx,
+            local_addr,
+        };
+        tokio::spawn(driver.run());
+        Ok(Self {
+            alive: Arc::new(Alive { ep: ep_shared }),
+            requests: is_server.then(|| Arc::new(tokio::sync::Mutex::new(rx))),
+            local_addr,
+        })
+    }
+
+    /// The bound address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Server: the next session request; `None` once the endpoint is closed (or on a client).
+    pub async fn accept(&self) -> Option<SessionRequest> {
+        let rx = self.requests.as_ref()?;
+        rx.lock().await.recv().await
+    }
+
+    /// Client: connects to an `https://host[:port]/path` URL and opens a session.
+    pub async fn connect(&self, url: &str) -> Result<Session, Error> {
+        self.connect_with(url, ConnectOptions::default()).await
+    }
+
+    /// Client: [`connect`](Self::connect) with offered protocols, an origin or more headers.
+    pub async fn connect_with(&self, url: &str, options: ConnectOptions) -> Result<Session, Error> {
+        let uri: http::Uri = url
+            .parse()
+            .map_err(|e| Error::Invalid(format!("bad URL {url:?}: {e}")))?;
+        if uri.scheme_str() != Some("https") {
+            return Err(Error::Invalid(format!("not an https URL: {url}")));
+        }
+        let host = uri
+            .host()
+            .ok_or_else(|| Error::Invalid(format!("no host in {url}")))?;
+        let port = uri.port_u16().unwrap_or(443);
+        let bare = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_string();
+        let want_v6 = self.local_addr.is_ipv6();
+        let addr = tokio::net::lookup_host((bare.as_str(), port))
+            .await
+            .map_err(|e| Error::ConnectionLost(format!("cannot resolve {bare}: {e}")))?
+            .find(|a| a.is_ipv6() == want_v6)
+            .ok_or_else(|| Error::ConnectionLost(format!("no usable address for {bare}")))?;
+        let authority = uri
+            .authority()
+            .map(|a| a.as_str().to_string())
+            .unwrap_or_else(|| format!("{host}:{port}"));
+        let path = uri
+            .path_and_query()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_else(|| "/".into());
+        let (reply, rx) = oneshot::channel();
+        {
+            let ep = &self.alive.ep;
+            ep.cmds
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push_back(Cmd::Connect {
+                    addr,
+                    server_name: bare,
+                    reply,
+                });
+            ep.notify.notify_one();
+        }
+        let shared = rx
+            .await
+            .map_err(|_| Error::ConnectionLost("endpoint closed".into()))??;
+        let mut request = ConnectRequest::new(ProtocolToken::WebTransport, authority, path);
+        request.available_protocols = options.protocols;
+        request.origin = options.origin;
+        request.headers = options.headers;
+        Session::connect(shared, request).await
+    }
+
+    /// Closes every connection and stops the driver (also done when the last handle drops).
+    pub fn close(&self) {
+        self.alive.ep.closed.store(true, Ordering::SeqCst);
+        self.alive.ep.notify.notify_one();
+    }
+}
+
+struct Conn {
+    quic: quinn_proto::Connection,
+    tr: Translator,
+    shared: Arc<Shared>,
+    side: Side,
+    /// Client: when all sessions had ended.
+    ended_at: Option<Instant>,
+    closing: bool,
+}
+
+struct Driver {
+    ep: Arc<EpShared>,
+    socket: UdpSocket,
+    state: UdpSocketState,
+    endpoint: quinn_proto::Endpoint,
+    conns: HashMap<ConnectionHandle, Conn>,
+    config: Config,
+    client: Option<quinn_proto::ClientConfig>,
+    requests: mpsc::Sender<SessionRequest>,
+    local_addr: SocketAddr,
+}
+
+fn transport_error(e: &quinn_proto::ConnectionError) -> Error {
+    use quinn_proto::ConnectionError as E;
+    match e {
+        E::TimedOut => Error::TimedOut,
+        E::ApplicationClosed(c) => {
+            let code = c.error_code.into_inner();
+            let reason = String::from_utf8_lossy(&c.reason).into_owned();
+            if Code(code) == Code::H3_NO_ERROR {
+                Error::ConnectionLost(format!("closed by the peer: {reason}"))
+            } else {
+                Error::ProtocolError { code, reason }
+            }
+        }
+        E::ConnectionClosed(c) => {
+            let code = u64::from(c.error_code);
+            if code == 0 {
+                Error::ConnectionLost(format!("closed by the peer: {c}"))
+            } else {
+                Error::ProtocolError {
+                    code,
+                    reason: c.to_string(),
+                }
+            }
+        }
+        E::TransportError(t) => Error::ProtocolError {
+            code: u64::from(t.code),
+            reason: t.to_string(),
+        },
+        other => Error::ConnectionLost(other.to_string()),
+    }
+}
+
+impl Driver {
+    fn new_shared(&self, side: Side, now: Instant) -> Arc<Shared> {
+        let ep = self.ep.clone();
+        let engine = Connection::new(side, self.config.clone(), now);
+        Shared::new(engine, Arc::new(move || ep.notify.notify_one()))
+    }
+
+    async fn run(mut self) {
+        let gro = self.state.gro_segments().max(1);
+        let slot = (64 * 1024).max(1500 * gro);
+        let mut storage = vec![0u8; slot * quinn_udp::BATCH_SIZE];
+        let mut resp = Vec::new();
+        let mut tx_buf = Vec::new();
+        let mut shutting_down_since: Option<Instant> = None;
+        loop {
+            let now = Instant::now();
+            if self.ep.closed.load(Ordering::SeqCst) && shutting_down_since.is_none() {
+                debug!(addr = %self.local_addr, "endpoint closing");
+                shutting_down_since = Some(now);
+                for c in self.conns.values_mut() {
+                    c.quic.close(
+                        now,
+                        quinn_proto::VarInt::from_u32(0x100),
+                        "endpoint closed".into(),
+                    );
+                }
+                self.endpoint.set_server_config(None);
+            }
+            if let Some(since) = shutting_down_since
+                && (self.conns.is_empty() || now.duration_since(since) > Duration::from_secs(2))
+            {
+                for c in self.conns.values_mut() {
+                    let mut g = c.shared.lock();
+                    g.set_transport_error(Error::ConnectionLost("endpoint closed".into()));
+                    g.engine
+                        .handle_connection_closed(Code::H3_NO_ERROR, "endpoint closed");
+                    g.process_events();
+                }
+                debug!(addr = %self.local_addr, "endpoint driver ends");
+                return;
+            }
+            self.commands(now);
+            let busy = self.receive(now, &mut storage, &mut resp).await;
+            let now = Instant::now();
+            let mut gone = Vec::new();
+            let handles: Vec<ConnectionHandle> = self.conns.keys().copied().collect();
+            for ch in handles {
+                if self.drive(ch, now, &mut tx_buf).await {
+                    gone.push(ch);
+                }
+            }
+            for ch in gone {
+                self.conns.remove(&ch);
+                trace!(?ch, "connection drained");
+            }
+            if busy {
+                tokio::task::yield_now().await;
+                continue;
+            }
+            let deadline = self.next_timeout();
+            let sleep = async {
+                match deadline {
+                    Some(t) => tokio::time::sleep_until(tokio::time::Instant::from_std(t)).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                _ = self.socket.readable() => {}
+                _ = self.ep.notify.notified() => {}
+                _ = sleep => {}
+            }
+        }
+    }
+
+    fn commands(&mut self, now: Instant) {
+        loop {
+            let cmd = self
+                .ep
+                .cmds
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .pop_front();
+            let Some(cmd) = cmd else { return };
+            match cmd {
+                Cmd::Connect {
+                    addr,
+                    server_name,
+                    reply,
+                } => {
+                    let Some(config) = self.client.clone() else {
+                        let _ = reply.send(Err(Error::Invalid("not a client endpoint".into())));
+                        continue;
+                    };
+                    match self.endpoint.connect(now, config, addr, &server_name) {
+                        Ok((ch, quic)) => {
+                            let shared = self.new_shared(Side::Client, now);
+                            debug!(%addr, %server_name, "connecting");
+                            self.conns.insert(
+                                ch,
+                                Conn {
+                                    quic,
+                                    tr: Translator::new(),
+                                    shared: shared.clone(),
+                                    side: Side::Client,
+                                    ended_at: None,
+                                    closing: false,
+                                },
+                            );
+                            let _ = reply.send(Ok(shared));
+                        }
+                        Err(e) => {
+                            let _ = reply.send(Err(Error::ConnectionLost(e.to_string())));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Reads what the socket has (a bounded burst); returns whether more may be waiting.
+    async fn receive(&mut self, now: Instant, storage: &mut [u8], resp: &mut Vec<u8>) -> bool {
+        let slot = storage.len() / quinn_udp::BATCH_SIZE;
+        let mut metas = [RecvMeta::default(); quinn_udp::BATCH_SIZE];
+        for _ in 0..RECV_BURST {
+            let n = {
+                let mut slices: Vec<IoSliceMut<'_>> =
+                    storage.chunks_mut(slot).map(IoSliceMut::new).collect();
+                let socket = &self.socket;
+                let state = &self.state;
+                match socket.try_io(Interest::READABLE, || {
+                    state.recv(socket.into(), &mut slices, &mut metas)
+                }) {
+                    Ok(n) => n,
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => return false,
+                    Err(e) => {
+                        debug!(error = %e, "UDP receive error");
+                        return false;
+                    }
+                }
+            };
+            for (meta, buf) in metas.iter().zip(storage.chunks(slot)).take(n) {
+                let stride = meta.stride.max(1);
+                for seg in buf[..meta.len.min(buf.len())].chunks(stride) {
+                    let ecn = meta
+                        .ecn
+                        .and_then(|e| quinn_proto::EcnCodepoint::from_bits(e as u8));
+                    resp.clear();
+                    match self.endpoint.handle(
+                        now,
+                        meta.addr,
+                        meta.dst_ip,
+                        ecn,
+                        BytesMut::from(seg),
+                        resp,
+                    ) {
+                        Some(DatagramEvent::ConnectionEvent(ch, ev)) => {
+                            if let Some(c) = self.conns.get_mut(&ch) {
+                                c.quic.handle_event(ev);
+                            }
+                        }
+                        Some(DatagramEvent::NewConnection(incoming)) => {
+                            if self.ep.closed.load(Ordering::SeqCst) {
+                                self.endpoint.ignore(incoming);
+                                continue;
+                            }
+                            match self.endpoint.accept(incoming, now, resp, None) {
+                                Ok((ch, quic)) => {
+                                    debug!(remote = %quic.remote_address(), "incoming connection");
+                                    let shared = self.new_shared(Side::Server, now);
+                                    self.conns.insert(
+                                        ch,
+                                        Conn {
+                                            quic,
+                                            tr: Translator::new(),
+                                            shared,
+                                            side: Side::Server,
+                                            ended_at: None,
+                                            closing: false,
+                                        },
+                                    );
+                                }
+                                Err(e) => {
+                                    debug!(error = %e.cause, "connection refused");
+                                    if let Some(t) = e.response {
+                                        let contents = resp[..t.size].to_vec();
+                                        self.send(&t, &contents).await;
+                                    }
+                                }
+                            }
+                        }
+                        Some(DatagramEvent::Response(t)) => {
+                            let contents = resp[..t.size].to_vec();
+                            self.send(&t, &contents).await;
+                        }
+                        None => {}
+                    }
+                }
+            }
+        }
+        true
+    }
+
+    async fn send(&self, t: &quinn_proto::Transmit, contents: &[u8]) {
+        send_on(&self.socket, &self.state, t, contents).await;
+    }
+
+    /// Runs one connection: timers, quinn events into the engine, engine actions into quinn,
+    /// the session layer's queues, transmits. Returns whether the connection is gone.
+    async fn drive(&mut self, ch: ConnectionHandle, now: Instant, tx_buf: &mut Vec<u8>) -> bool {
+        let mut requests = Vec::new();
+        let max_gso = self.state.max_gso_segments();
+        let mut sent = 0usize;
+        let drained = {
+            let Some(c) = self.conns.get_mut(&ch) else {
+                return true;
+            };
+            if c.quic.poll_timeout().is_some_and(|t| t <= now) {
+                c.quic.handle_timeout(now);
+            }
+            while let Some(e) = c.quic.poll_endpoint_events() {
+                if let Some(ce) = self.endpoint.handle_event(ch, e) {
+                    c.quic.handle_event(ce);
+                }
+            }
+            {
+                let mut g = c.shared.lock();
+                if g.engine.poll_timeout().is_some_and(|t| t <= now) {
+                    g.engine.handle_timeout(now);
+                }
+                while let Some(ev) = c.quic.poll() {
+                    c.tr.handle_event(&mut c.quic, &mut g.engine, ev);
+                }
+                if let Some(lost) = c.tr.lost() {
+                    g.set_transport_error(transport_error(lost));
+                }
+                let _ = g.take_unstarved();
+                c.tr.flush(&mut c.quic, &mut g.engine, now);
+                for s in c.tr.take_newly_starved() {
+                    g.mark_starved(s);
+                }
+                let max = c.quic.datagrams().max_size().unwrap_or(0);
+                g.set_max_datagram_size(max);
+                g.process_events();
+                while let Some((id, req)) = g.take_request() {
+                    requests.push((id, req));
+                }
+                if c.side == Side::Client && !c.closing && g.all_sessions_ended() {
+                    let ended = *c.ended_at.get_or_insert(now);
+                    let acked = c.tr.take_finished().iter().any(|s| s.is_client_bidi());
+                    if acked || now.duration_since(ended) >= CLIENT_CLOSE_GRACE {
+                        debug!("client sessions ended: closing the connection");
+                        c.closing = true;
+                        g.engine.close(Code::H3_NO_ERROR, "");
+                        c.tr.flush(&mut c.quic, &mut g.engine, now);
+                    }
+                }
+            }
+            loop {
+                tx_buf.clear();
+                match c.quic.poll_transmit(now, max_gso, tx_buf) {
+                    Some(t) => send_on(&self.socket, &self.state, &t, &tx_buf[..t.size]).await,
+                    None => break,
+                }
+                sent += 1;
+                if sent >= 64 {
+                    break;
+                }
+            }
+            c.quic.is_drained()
+        };
+        if sent >= 64 {
+            // Let the socket and other connections in; come back at once.
+            self.ep.notify.notify_one();
+        }
+        if !requests.is_empty() {
+            let shared = self.conns.get(&ch).map(|c| c.shared.clone());
+            if let Some(shared) = shared {
+                for (id, req) in requests {
+                    info!(session = %id, path = %req.path, "session requested");
+                    let request = SessionRequest::new(shared.clone(), id, req);
+                    if let Err(e) = self.requests.try_send(request) {
+                        warn!("accept queue full or closed: request refused");
+                        let request = match e {
+                            mpsc::error::TrySendError::Full(r)
+                            | mpsc::error::TrySendError::Closed(r) => r,
+                        };
+                        let _ = request.reject(http::StatusCode::SERVICE_UNAVAILABLE);
+                    }
+                }
+            }
+        }
+        drained
+    }
+
+    fn next_timeout(&mut self) -> Option<Instant> {
+        let mut t: Option<Instant> = None;
+        let mut min = |x: Option<Instant>| {
+            if let Some(x) = x {
+                t = Some(t.map_or(x, |t| t.min(x)));
+            }
+        };
+        for c in self.conns.values_mut() {
+            min(c.quic.poll_timeout());
+            min(c.shared.lock().engine.poll_timeout());
+            if !c.closing
+                && let Some(e) = c.ended_at
+            {
+                min(e.checked_add(CLIENT_CLOSE_GRACE));
+            }
+        }
+        t
+    }
+}
+
+/// The unspecified address of the same family as `addr`, port 0 (to bind a client).
+pub fn any_addr_for(addr: &SocketAddr) -> SocketAddr {
+    match addr {
+        SocketAddr::V4(_) => SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0),
+        SocketAddr::V6(_) => SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), 0),
+    }
+}
+
+async fn send_on(
+    socket: &UdpSocket,
+    state: &UdpSocketState,
+    t: &quinn_proto::Transmit,
+    contents: &[u8],
+) {
+    let transmit = quinn_udp::Transmit {
+        destination: t.destination,
+        ecn: t
+            .ecn
+            .and_then(|e| quinn_udp::EcnCodepoint::from_bits(e as u8)),
+        contents,
+        segment_size: t.segment_size,
+        src_ip: t.src_ip,
+    };
+    loop {
+        match socket.try_io(Interest::WRITABLE, || {
+            state.try_send(socket.into(), &transmit)
+        }) {
+            Ok(()) => return,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                if socket.writable().await.is_err() {
+                    return;
+                }
+            }
+            Err(e) => {
+                debug!(error = %e, dest = %t.destination, "UDP send error");
+                return;
+            }
+        }
+    }
+}

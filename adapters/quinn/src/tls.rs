@@ -1,0 +1,252 @@
+//! TLS and QUIC configuration: rustls with the ring provider (always passed explicitly, never
+//! the process-wide default), ALPN `h3`, certificate hashes like browsers'
+//! `serverCertificateHashes`, and a self-signed certificate helper.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use quinn_proto::crypto::rustls::{QuicClientConfig, QuicServerConfig};
+use quinn_proto::{IdleTimeout, TransportConfig, VarInt};
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
+use rustls::{DigitallySignedStruct, RootCertStore, SignatureScheme};
+
+/// The ALPN token of HTTP/3.
+pub const ALPN_H3: &[u8] = b"h3";
+
+/// Why a TLS configuration could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum TlsError {
+    /// rustls refused the configuration.
+    #[error("rustls: {0}")]
+    Rustls(#[from] rustls::Error),
+    /// The certificate could not be generated.
+    #[error("certificate generation: {0}")]
+    Rcgen(#[from] rcgen::Error),
+    /// quinn refused the rustls configuration.
+    #[error("QUIC TLS: {0}")]
+    Quic(String),
+    /// A PEM file could not be read.
+    #[error("PEM: {0}")]
+    Pem(String),
+}
+
+fn provider() -> Arc<CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// A self-signed certificate and its key.
+#[derive(Debug)]
+pub struct SelfSigned {
+    /// The certificate (DER).
+    pub cert: CertificateDer<'static>,
+    /// The private key (PKCS#8 DER).
+    pub key: PrivateKeyDer<'static>,
+    /// SHA-256 of the certificate's DER, as `serverCertificateHashes` wants it.
+    pub hash: [u8; 32],
+}
+
+impl SelfSigned {
+    /// The SHA-256 hash in lowercase hex.
+    pub fn hash_hex(&self) -> String {
+        hex(&self.hash)
+    }
+}
+
+/// Lowercase hex of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Parses a hex SHA-256 hash (colons and spaces allowed).
+pub fn parse_hash(text: &str) -> Option<[u8; 32]> {
+    let digits: Vec<u8> = text.bytes().filter(|b| !matches!(b, b':' | b' ')).collect();
+    if digits.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, pair) in digits.chunks(2).enumerate() {
+        let s = std::str::from_utf8(pair).ok()?;
+        out[i] = u8::from_str_radix(s, 16).ok()?;
+    }
+    Some(out)
+}
+
+/// SHA-256 of a certificate.
+pub fn cert_hash(cert: &CertificateDer<'_>) -> [u8; 32] {
+    let d = ring::digest::digest(&ring::digest::SHA256, cert.as_ref());
+    let mut out = [0u8; 32];
+    out.copy_from_slice(d.as_ref());
+    out
+}
+
+/// Makes an ECDSA P-256 certificate for `localhost`, `127.0.0.1` and `::1`, valid from an hour
+/// ago for 10 days (browsers accept `serverCertificateHashes` only for certificates valid less
+/// than 14 days).
+pub fn self_signed() -> Result<SelfSigned, TlsError> {
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?;
+    let mut params = rcgen::CertificateParams::new(vec![
+        "localhost".to_string(),
+        "127.0.0.1".to_string(),
+        "::1".to_string(),
+    ])?;
+    let now = time::OffsetDateTime::now_utc();
+    params.not_before = now - time::Duration::hours(1);
+    params.not_after = now + time::Duration::days(10);
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "wt-quinn self-signed");
+    let cert = params.self_signed(&key)?;
+    let cert = cert.der().clone();
+    let hash = cert_hash(&cert);
+    Ok(SelfSigned {
+        cert,
+        key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
+        hash,
+    })
+}
+
+/// Reads a PEM certificate chain and private key.
+pub fn load_pem(
+    cert_path: &std::path::Path,
+    key_path: &std::path::Path,
+) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), TlsError> {
+    use rustls::pki_types::pem::PemObject;
+    let certs = CertificateDer::pem_file_iter(cert_path)
+        .map_err(|e| TlsError::Pem(e.to_string()))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| TlsError::Pem(e.to_string()))?;
+    let key = PrivateKeyDer::from_pem_file(key_path).map_err(|e| TlsError::Pem(e.to_string()))?;
+    Ok((certs, key))
+}
+
+/// The transport settings for WebTransport: datagrams on, room for many streams, a 30 s idle
+/// timeout and keep-alives.
+pub fn transport_config() -> TransportConfig {
+    let mut t = TransportConfig::default();
+    t.datagram_receive_buffer_size(Some(1 << 20))
+        .datagram_send_buffer_size(1 << 20)
+        .max_concurrent_bidi_streams(VarInt::from_u32(256))
+        .max_concurrent_uni_streams(VarInt::from_u32(256))
+        .keep_alive_interval(Some(Duration::from_secs(5)));
+    if let Ok(idle) = IdleTimeout::try_from(Duration::from_secs(30)) {
+        t.max_idle_timeout(Some(idle));
+    }
+    t
+}
+
+/// A quinn server configuration: TLS 1.3 with ring, ALPN h3, and [`transport_config`].
+pub fn server_config(
+    chain: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+) -> Result<quinn_proto::ServerConfig, TlsError> {
+    let mut tls = rustls::ServerConfig::builder_with_provider(provider())
+        .with_protocol_versions(&[&rustls::version::TLS13])?
+        .with_no_client_auth()
+        .with_single_cert(chain, key)?;
+    tls.alpn_protocols = vec![ALPN_H3.to_vec()];
+    // QuicServerConfig requires 0 or u32::MAX.
+    tls.max_early_data_size = u32::MAX;
+    let quic = QuicServerConfig::try_from(tls).map_err(|e| TlsError::Quic(e.to_string()))?;
+    let mut config = quinn_proto::ServerConfig::with_crypto(Arc::new(quic));
+    config.transport_config(Arc::new(transport_config()));
+    Ok(config)
+}
+
+fn client_from(tls: rustls::ClientConfig) -> Result<quinn_proto::ClientConfig, TlsError> {
+    let mut tls = tls;
+    tls.alpn_protocols = vec![ALPN_H3.to_vec()];
+    let quic = QuicClientConfig::try_from(tls).map_err(|e| TlsError::Quic(e.to_string()))?;
+    let mut config = quinn_proto::ClientConfig::new(Arc::new(quic));
+    config.transport_config(Arc::new(transport_config()));
+    Ok(config)
+}
+
+/// A quinn client configuration that verifies the server's certificate against `roots` (for
+/// example the webpki roots, or the system's, loaded by the caller).
+pub fn client_config(roots: RootCertStore) -> Result<quinn_proto::ClientConfig, TlsError> {
+    let tls = rustls::ClientConfig::builder_with_provider(provider())
+        .with_protocol_versions(&[&rustls::version::TLS13])?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    client_from(tls)
+}
+
+/// A quinn client configuration that accepts exactly the server certificates whose SHA-256 is
+/// one of `hashes`, like the browsers' `serverCertificateHashes` (the handshake signature is
+/// still verified).
+pub fn client_config_with_hashes(
+    hashes: Vec<[u8; 32]>,
+) -> Result<quinn_proto::ClientConfig, TlsError> {
+    let provider = provider();
+    let verifier = HashVerifier {
+        hashes,
+        provider: provider.clone(),
+    };
+    let tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13])?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier))
+        .with_no_client_auth();
+    client_from(tls)
+}
+
+#[derive(Debug)]
+struct HashVerifier {
+    hashes: Vec<[u8; 32]>,
+    provider: Arc<CryptoProvider>,
+}
+
+impl ServerCertVerifier for HashVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        if self.hashes.contains(&cert_hash(end_entity)) {
+            Ok(ServerCertVerified::assertion())
+        } else {
+            Err(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::UnknownIssuer,
+            ))
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
