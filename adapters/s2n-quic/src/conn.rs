@@ -28,9 +28,8 @@ use bytes::Bytes;
 use s2n_quic::application::Error as AppError;
 use s2n_quic::connection::{Handle, StreamAcceptor};
 use s2n_quic::provider::datagram::default::{Receiver as DgReceiver, Sender as DgSender};
-use s2n_quic::stream::{
-    BidirectionalStream, PeerStream, ReceiveStream, SendStream as QSend, StreamError,
-};
+use s2n_quic::stream::Error as StreamError;
+use s2n_quic::stream::{BidirectionalStream, PeerStream, ReceiveStream, SendStream as QSend};
 use tokio::sync::mpsc;
 use tracing::{debug, info, trace, warn};
 use wt_proto::{Action, Code, Config, Connection, Dir, Side, StreamId};
@@ -95,7 +94,9 @@ pub(crate) fn close_info(e: Option<&s2n_quic::connection::Error>) -> (Code, Stri
         );
     };
     match e {
-        E::Application { error, initiator, .. } => {
+        E::Application {
+            error, initiator, ..
+        } => {
             let code = u64::from(*error);
             let err = if code == H3_NO_ERROR {
                 let who = if initiator.is_remote() {
@@ -339,9 +340,7 @@ impl ConnDriver {
             return Poll::Ready(());
         }
         if let Some(t) = deadline {
-            self.timer
-                .as_mut()
-                .reset(tokio::time::Instant::from_std(t));
+            self.timer.as_mut().reset(tokio::time::Instant::from_std(t));
             if self.timer.as_mut().poll(cx).is_ready() {
                 cx.waker().wake_by_ref();
             }
@@ -407,7 +406,9 @@ impl ConnDriver {
             .datagram_mut(|r: &mut DgReceiver| r.poll_recv_datagram(&mut cx));
         match r {
             Ok(Poll::Ready(Err(
-                s2n_quic::provider::datagram::default::DatagramError::ConnectionError { error },
+                s2n_quic::provider::datagram::default::DatagramError::ConnectionError {
+                    error, ..
+                },
             ))) => Some(error),
             _ => None,
         }
@@ -633,7 +634,8 @@ impl ConnDriver {
                 let i = di(stream.dir());
                 if stream.index() != self.used[i] {
                     warn!(%stream, "engine stream ids diverged from s2n-quic's");
-                    g.engine.close(Code::H3_INTERNAL_ERROR, "stream ids diverged");
+                    g.engine
+                        .close(Code::H3_INTERNAL_ERROR, "stream ids diverged");
                     return;
                 }
                 self.used[i] += 1;
@@ -645,7 +647,8 @@ impl ConnDriver {
                     }
                     Some(s) => {
                         warn!(%stream, pooled = s.id(), "pre-opened stream mismatch");
-                        g.engine.close(Code::H3_INTERNAL_ERROR, "stream ids diverged");
+                        g.engine
+                            .close(Code::H3_INTERNAL_ERROR, "stream ids diverged");
                     }
                     None => {
                         debug!(%stream, "engine opened a stream s2n-quic has not opened yet");

@@ -89,10 +89,7 @@ pub fn hex(bytes: &[u8]) -> String {
 
 /// Parses a hex SHA-256 hash (colons and spaces allowed).
 pub fn parse_hash(text: &str) -> Option<[u8; 32]> {
-    let digits: Vec<u8> = text
-        .bytes()
-        .filter(|b| !matches!(b, b':' | b' '))
-        .collect();
+    let digits: Vec<u8> = text.bytes().filter(|b| !matches!(b, b':' | b' ')).collect();
     if digits.len() != 64 {
         return None;
     }
@@ -167,33 +164,39 @@ fn key_pem(key: &PrivateKeyDer<'_>) -> Result<String, TlsError> {
         PrivateKeyDer::Sec1(_) => "EC PRIVATE KEY",
         _ => return Err(TlsError::Pem("unsupported private key format".into())),
     };
-    Ok(pem::encode(&pem::Pem::new(
-        tag,
-        key.secret_der().to_vec(),
-    )))
+    Ok(pem::encode(&pem::Pem::new(tag, key.secret_der().to_vec())))
 }
 
 /// The transport limits for WebTransport: room for many streams, generous flow-control
 /// windows, a 30 s idle timeout (keep-alives are turned on per connection).
 pub fn limits() -> Limits {
-    let build = || -> Result<Limits, s2n_quic::provider::limits::Error> {
+    let build = || -> Option<Limits> {
         Limits::new()
-            .with_max_open_local_bidirectional_streams(256)?
-            .with_max_open_remote_bidirectional_streams(256)?
-            .with_max_open_local_unidirectional_streams(256)?
-            .with_max_open_remote_unidirectional_streams(256)?
-            .with_data_window(16 << 20)?
-            .with_bidirectional_local_data_window(2 << 20)?
-            .with_bidirectional_remote_data_window(2 << 20)?
-            .with_unidirectional_data_window(2 << 20)?
-            .with_max_send_buffer_size(2 << 20)?
+            .with_max_open_local_bidirectional_streams(256)
+            .ok()?
+            .with_max_open_remote_bidirectional_streams(256)
+            .ok()?
+            .with_max_open_local_unidirectional_streams(256)
+            .ok()?
+            .with_max_open_remote_unidirectional_streams(256)
+            .ok()?
+            .with_data_window(16 << 20)
+            .ok()?
+            .with_bidirectional_local_data_window(2 << 20)
+            .ok()?
+            .with_bidirectional_remote_data_window(2 << 20)
+            .ok()?
+            .with_unidirectional_data_window(2 << 20)
+            .ok()?
+            .with_max_send_buffer_size(2 << 20)
+            .ok()?
             .with_max_idle_timeout(Duration::from_secs(30))
+            .ok()
     };
     build().unwrap_or_default()
 }
 
 /// A server configuration: s2n-tls (s2n-quic's default provider), TLS 1.3, ALPN h3.
-#[derive(Clone)]
 pub struct ServerConfig {
     pub(crate) tls: s2n_quic::provider::tls::default::Server,
     pub(crate) limits: Limits,
@@ -234,7 +237,6 @@ pub fn server_config(
 }
 
 /// Which TLS provider a client uses.
-#[derive(Clone)]
 pub(crate) enum ClientTls {
     /// s2n-tls, s2n-quic's default provider.
     S2n(s2n_quic::provider::tls::default::Client),
@@ -243,7 +245,6 @@ pub(crate) enum ClientTls {
 }
 
 /// A client configuration (see the constructors in this module).
-#[derive(Clone)]
 pub struct ClientConfig {
     pub(crate) tls: ClientTls,
     pub(crate) limits: Limits,
@@ -284,7 +285,8 @@ pub fn client_config_trusting(certs: &[CertificateDer<'_>]) -> Result<ClientConf
         .with_empty_trust_store()
         .map_err(quic_err)?;
     for c in certs {
-        b = b.with_certificate(chain_pem(std::slice::from_ref(c)).as_str())
+        b = b
+            .with_certificate(chain_pem(std::slice::from_ref(c)).as_str())
             .map_err(quic_err)?;
     }
     let tls = b
@@ -417,7 +419,11 @@ mod tests {
         let c = self_signed().unwrap();
         assert_eq!(parse_hash(&c.hash_hex()), Some(c.hash));
         assert!(parse_hash("00").is_none());
-        assert!(key_pem(&c.key).unwrap().starts_with("-----BEGIN PRIVATE KEY-----"));
+        assert!(
+            key_pem(&c.key)
+                .unwrap()
+                .starts_with("-----BEGIN PRIVATE KEY-----")
+        );
         assert!(chain_pem(&[c.cert.clone()]).starts_with("-----BEGIN CERTIFICATE-----"));
     }
 }
