@@ -131,14 +131,23 @@ async fn uni(session: &Session, payload: usize, count: usize) -> Result<bool, St
     for i in 0..count {
         let data = pattern(payload, 1000 + i as u64);
         let mut send = session.open_uni().await.map_err(|e| e.to_string())?;
-        send.write_chunk(data.clone())
-            .await
-            .map_err(|e| e.to_string())?;
-        send.finish().map_err(|e| e.to_string())?;
+        // Write while reading the echo: the server echoes as it reads, so a client that reads
+        // only after writing everything would stall both sides once flow control fills up.
+        let writer = {
+            let data = data.clone();
+            tokio::spawn(async move {
+                send.write_chunk(data).await?;
+                send.finish()
+            })
+        };
         let mut recv = session.accept_uni().await.map_err(|e| e.to_string())?;
         let back = recv
             .read_to_end(payload + 1)
             .await
+            .map_err(|e| e.to_string())?;
+        writer
+            .await
+            .map_err(|e| e.to_string())?
             .map_err(|e| e.to_string())?;
         if back == data {
             ok += 1;

@@ -92,6 +92,7 @@ impl SessionRequest {
         }
         if let Some(s) = g.sessions.get_mut(&self.id) {
             s.phase = Phase::Established;
+            s.established = true;
             s.protocol = protocol.map(str::to_string);
             s.handles = s.handles.saturating_add(1);
         }

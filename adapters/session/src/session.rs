@@ -124,6 +124,9 @@ impl Session {
                     Poll::Pending
                 }
                 Phase::Established => Poll::Ready(Ok(s.protocol.clone())),
+                // Established and closed at once (like /close): the session is handed out and
+                // `closed()` tells how it ended.
+                Phase::Closed(_) if s.established => Poll::Ready(Ok(s.protocol.clone())),
                 Phase::Closed(info) => Poll::Ready(Err(info.error())),
             }
         })

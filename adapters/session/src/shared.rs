@@ -97,6 +97,8 @@ pub(crate) struct SessState {
     pub wakers: Vec<Waker>,
     /// Live `Session` handles (0 before the request is accepted or the connect completes).
     pub handles: usize,
+    /// The session was established (it may have closed since).
+    pub established: bool,
 }
 
 impl SessState {
@@ -111,6 +113,7 @@ impl SessState {
             streams: HashSet::new(),
             wakers: Vec::new(),
             handles: 0,
+            established: false,
         }
     }
 
@@ -239,6 +242,7 @@ impl Inner {
             Event::SessionEstablished { session, response } => {
                 if let Some(s) = self.sessions.get_mut(&session) {
                     s.phase = Phase::Established;
+                    s.established = true;
                     s.protocol = response.protocol;
                     s.response_headers = response.headers;
                     s.wake_all();
