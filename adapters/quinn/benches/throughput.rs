@@ -1,1 +1,405 @@
-fn main() {}
+//! Throughput of one bidi stream over UDP loopback: raw quinn-proto against wt-quinn's sans-IO
+//! pairing ([`Http3Connection`]), on the same single-threaded driver loop (quinn-udp sockets,
+//! GSO/GRO), sending the same bytes. Prints both rates and their ratio.
+//!
+//! ```text
+//! cargo bench -p wt-quinn --bench throughput            # 256 MiB per run
+//! WT_BENCH_MIB=64 cargo bench -p wt-quinn --bench throughput
+//! ```
+
+use std::collections::HashMap;
+use std::io::IoSliceMut;
+use std::net::UdpSocket;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+use quinn_proto::{
+    ConnectionHandle, DatagramEvent, Dir, Endpoint, EndpointConfig, Event, ReadError, StreamEvent,
+    StreamId as QStreamId,
+};
+use quinn_udp::{RecvMeta, UdpSocketState};
+use wt_quinn::wt_proto::{self, ConnectRequest, ConnectResponse, ProtocolToken, StreamId};
+use wt_quinn::{Http3Connection, tls};
+
+const CHUNK: usize = 64 * 1024;
+
+enum Conn {
+    Raw(Box<quinn_proto::Connection>),
+    Wt(Box<Http3Connection>),
+}
+
+impl Conn {
+    fn quic(&mut self) -> &mut quinn_proto::Connection {
+        match self {
+            Conn::Raw(c) => c,
+            Conn::Wt(c) => &mut c.quic,
+        }
+    }
+}
+
+struct Peer {
+    sock: UdpSocket,
+    state: UdpSocketState,
+    ep: Endpoint,
+    conns: HashMap<ConnectionHandle, Conn>,
+    wt: bool,
+    buf: Vec<u8>,
+}
+
+impl Peer {
+    fn new(server: Option<quinn_proto::ServerConfig>, wt: bool) -> Peer {
+        let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+        sock.set_nonblocking(true).unwrap();
+        let state = UdpSocketState::new((&sock).into()).unwrap();
+        let _ = state.set_recv_buffer_size((&sock).into(), 4 << 20);
+        let _ = state.set_send_buffer_size((&sock).into(), 4 << 20);
+        let ep = Endpoint::new(
+            Arc::new(EndpointConfig::default()),
+            server.map(Arc::new),
+            true,
+            None,
+        );
+        Peer {
+            sock,
+            state,
+            ep,
+            conns: HashMap::new(),
+            wt,
+            buf: Vec::new(),
+        }
+    }
+
+    fn wrap(&self, ch: ConnectionHandle, quic: quinn_proto::Connection, now: Instant) -> Conn {
+        if self.wt {
+            Conn::Wt(Box::new(Http3Connection::new(
+                ch,
+                quic,
+                wt_proto::Config::default(),
+                now,
+            )))
+        } else {
+            Conn::Raw(Box::new(quic))
+        }
+    }
+
+    fn recv(&mut self, now: Instant, storage: &mut [u8]) {
+        let slot = storage.len() / quinn_udp::BATCH_SIZE;
+        let mut metas = [RecvMeta::default(); quinn_udp::BATCH_SIZE];
+        loop {
+            let n = {
+                let mut slices: Vec<IoSliceMut<'_>> =
+                    storage.chunks_mut(slot).map(IoSliceMut::new).collect();
+                match self
+                    .state
+                    .recv((&self.sock).into(), &mut slices, &mut metas)
+                {
+                    Ok(n) => n,
+                    Err(_) => return,
+                }
+            };
+            for (meta, buf) in metas.iter().zip(storage.chunks(slot)).take(n) {
+                for seg in buf[..meta.len].chunks(meta.stride.max(1)) {
+                    let mut resp = Vec::new();
+                    match self.ep.handle(
+                        now,
+                        meta.addr,
+                        meta.dst_ip,
+                        None,
+                        BytesMut::from(seg),
+                        &mut resp,
+                    ) {
+                        Some(DatagramEvent::ConnectionEvent(ch, ev)) => {
+                            if let Some(c) = self.conns.get_mut(&ch) {
+                                match c {
+                                    Conn::Raw(q) => q.handle_event(ev),
+                                    Conn::Wt(h) => h.handle_event(ev),
+                                }
+                            }
+                        }
+                        Some(DatagramEvent::NewConnection(inc)) => {
+                            let (ch, quic) = self.ep.accept(inc, now, &mut resp, None).unwrap();
+                            let c = self.wrap(ch, quic, now);
+                            self.conns.insert(ch, c);
+                        }
+                        Some(DatagramEvent::Response(t)) => self.send(&t, &resp[..t.size]),
+                        None => {}
+                    }
+                }
+            }
+        }
+    }
+
+    fn send(&self, t: &quinn_proto::Transmit, contents: &[u8]) {
+        let tx = quinn_udp::Transmit {
+            destination: t.destination,
+            ecn: None,
+            contents,
+            segment_size: t.segment_size,
+            src_ip: t.src_ip,
+        };
+        while let Err(e) = self.state.try_send((&self.sock).into(), &tx) {
+            if e.kind() != std::io::ErrorKind::WouldBlock {
+                return;
+            }
+            std::thread::yield_now();
+        }
+    }
+
+    fn drive(&mut self, now: Instant) {
+        let max = self.state.max_gso_segments();
+        let handles: Vec<ConnectionHandle> = self.conns.keys().copied().collect();
+        for ch in handles {
+            let mut c = self.conns.remove(&ch).unwrap();
+            if c.quic().poll_timeout().is_some_and(|t| t <= now) {
+                match &mut c {
+                    Conn::Raw(q) => q.handle_timeout(now),
+                    Conn::Wt(h) => h.handle_timeout(now),
+                }
+            }
+            while let Some(e) = c.quic().poll_endpoint_events() {
+                if let Some(ce) = self.ep.handle_event(ch, e) {
+                    match &mut c {
+                        Conn::Raw(q) => q.handle_event(ce),
+                        Conn::Wt(h) => h.handle_event(ce),
+                    }
+                }
+            }
+            loop {
+                self.buf.clear();
+                let t = match &mut c {
+                    Conn::Raw(q) => q.poll_transmit(now, max, &mut self.buf),
+                    Conn::Wt(h) => h.poll_transmit(now, max, &mut self.buf),
+                };
+                match t {
+                    Some(t) => self.send(&t, &self.buf[..t.size]),
+                    None => break,
+                }
+            }
+            self.conns.insert(ch, c);
+        }
+    }
+}
+
+/// The sending application.
+#[derive(Default)]
+struct Sender {
+    stream: Option<u64>,
+    sent: usize,
+    finished: bool,
+    session_requested: bool,
+}
+
+/// The receiving application.
+#[derive(Default)]
+struct Receiver {
+    received: usize,
+    done: bool,
+}
+
+fn run(wt: bool, total: usize) -> Duration {
+    let cert = tls::self_signed().unwrap();
+    let server_cfg = tls::server_config(vec![cert.cert.clone()], cert.key.clone_key()).unwrap();
+    let client_cfg = tls::client_config_with_hashes(vec![cert.hash]).unwrap();
+    let mut server = Peer::new(Some(server_cfg), wt);
+    let mut client = Peer::new(None, wt);
+    let now = Instant::now();
+    let server_addr = server.sock.local_addr().unwrap();
+    let (ch, quic) = client
+        .ep
+        .connect(now, client_cfg, server_addr, "localhost")
+        .unwrap();
+    let c = client.wrap(ch, quic, now);
+    client.conns.insert(ch, c);
+    let data: Bytes = (0..CHUNK * 16).map(|i| (i % 251) as u8).collect();
+    let mut storage = vec![0u8; 64 * 1024 * quinn_udp::BATCH_SIZE];
+    let mut tx = Sender::default();
+    let mut rx = Receiver::default();
+    let mut start = None;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !rx.done {
+        assert!(Instant::now() < deadline, "benchmark stalled");
+        let now = Instant::now();
+        client.recv(now, &mut storage);
+        server.recv(now, &mut storage);
+        if let Some(c) = client.conns.values_mut().next() {
+            sender_step(c, &mut tx, &data, total, &mut start);
+        }
+        if let Some(c) = server.conns.values_mut().next() {
+            receiver_step(c, &mut rx, total);
+        }
+        client.drive(now);
+        server.drive(now);
+    }
+    let elapsed = start.map_or(Duration::ZERO, |s: Instant| s.elapsed());
+    if std::env::var_os("WT_BENCH_STATS").is_some()
+        && let Some(c) = client.conns.values_mut().next()
+    {
+        let st = c.quic().stats();
+        eprintln!(
+            "wt={wt}: rtt {:?} cwnd {} lost {} sent packets {} congestion events {}",
+            st.path.rtt,
+            st.path.cwnd,
+            st.path.lost_packets,
+            st.path.sent_packets,
+            st.path.congestion_events
+        );
+    }
+    elapsed
+}
+
+fn sender_step(
+    c: &mut Conn,
+    tx: &mut Sender,
+    data: &Bytes,
+    total: usize,
+    start: &mut Option<Instant>,
+) {
+    match c {
+        Conn::Raw(q) => {
+            while let Some(ev) = q.poll() {
+                if let Event::Connected = ev {
+                    tx.stream = q.streams().open(Dir::Bi).map(u64::from);
+                }
+            }
+            let Some(id) = tx.stream else { return };
+            let id = QStreamId::from(quinn_proto::VarInt::from_u64(id).unwrap());
+            start.get_or_insert_with(Instant::now);
+            while tx.sent < total {
+                let off = tx.sent % data.len();
+                let len = CHUNK.min(total - tx.sent).min(data.len() - off);
+                let mut chunk = [data.slice(off..off + len)];
+                match q.send_stream(id).write_chunks(&mut chunk) {
+                    Ok(w) if w.bytes > 0 => tx.sent += w.bytes,
+                    _ => break,
+                }
+            }
+            if tx.sent == total && !tx.finished {
+                tx.finished = q.send_stream(id).finish().is_ok();
+            }
+        }
+        Conn::Wt(h) => {
+            if !tx.session_requested && h.translator.is_connected() {
+                tx.session_requested = true;
+                h.engine
+                    .connect(ConnectRequest::new(
+                        ProtocolToken::WebTransport,
+                        "localhost",
+                        "/bench",
+                    ))
+                    .unwrap();
+            }
+            while let Some(ev) = h.engine.poll_event() {
+                if let wt_proto::Event::SessionEstablished { session, .. } = ev {
+                    tx.stream = h.engine.open_bi(session).ok().map(|s| s.0);
+                }
+            }
+            let Some(id) = tx.stream else { return };
+            let id = StreamId(id);
+            start.get_or_insert_with(Instant::now);
+            while tx.sent < total {
+                let off = tx.sent % data.len();
+                let len = CHUNK.min(total - tx.sent).min(data.len() - off);
+                match h.engine.write(id, data.slice(off..off + len)) {
+                    Ok(n) if n > 0 => tx.sent += n,
+                    _ => break,
+                }
+            }
+            if tx.sent == total && !tx.finished {
+                tx.finished = h.engine.finish(id).is_ok();
+            }
+        }
+    }
+}
+
+fn receiver_step(c: &mut Conn, rx: &mut Receiver, total: usize) {
+    match c {
+        Conn::Raw(q) => {
+            let mut readable = Vec::new();
+            while let Some(ev) = q.poll() {
+                match ev {
+                    Event::Stream(StreamEvent::Opened { dir }) => {
+                        while let Some(id) = q.streams().accept(dir) {
+                            readable.push(id);
+                        }
+                    }
+                    Event::Stream(StreamEvent::Readable { id }) => readable.push(id),
+                    _ => {}
+                }
+            }
+            for id in readable {
+                let mut s = q.recv_stream(id);
+                let Ok(mut chunks) = s.read(true) else {
+                    continue;
+                };
+                loop {
+                    match chunks.next(usize::MAX) {
+                        Ok(Some(c)) => rx.received += c.bytes.len(),
+                        Ok(None) => {
+                            rx.done = true;
+                            break;
+                        }
+                        Err(ReadError::Blocked) | Err(ReadError::Reset(_)) => break,
+                    }
+                }
+                let _ = chunks.finalize();
+            }
+        }
+        Conn::Wt(h) => {
+            let mut readable = Vec::new();
+            while let Some(ev) = h.engine.poll_event() {
+                match ev {
+                    wt_proto::Event::SessionRequest { session, .. } => {
+                        h.engine
+                            .accept(session, ConnectResponse::new(http::StatusCode::OK))
+                            .unwrap();
+                    }
+                    wt_proto::Event::StreamReadable { stream } => readable.push(stream),
+                    _ => {}
+                }
+            }
+            for id in readable {
+                loop {
+                    match h.engine.read(id, usize::MAX) {
+                        Ok(Some(b)) => rx.received += b.len(),
+                        Ok(None) => {
+                            rx.done = true;
+                            break;
+                        }
+                        Err(_) => break,
+                    }
+                }
+            }
+        }
+    }
+    if rx.done {
+        assert_eq!(rx.received, total, "received byte count");
+    }
+}
+
+fn main() {
+    let mib: usize = std::env::var("WT_BENCH_MIB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(256);
+    let runs: usize = std::env::var("WT_BENCH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3);
+    let total = mib << 20;
+    let mut raw_best = 0f64;
+    let mut wt_best = 0f64;
+    // Warm up once, then alternate so that both see the same machine state.
+    let _ = run(false, total.min(16 << 20));
+    for i in 0..runs {
+        let raw = total as f64 / 1e6 / run(false, total).as_secs_f64();
+        let wt = total as f64 / 1e6 / run(true, total).as_secs_f64();
+        println!("run {i}: raw quinn-proto {raw:.1} MB/s, wt-quinn {wt:.1} MB/s");
+        raw_best = raw_best.max(raw);
+        wt_best = wt_best.max(wt);
+    }
+    println!(
+        "one bidi stream, {mib} MiB, best of {runs}: raw quinn-proto {raw_best:.1} MB/s, wt-quinn {wt_best:.1} MB/s, ratio {:.3}",
+        wt_best / raw_best
+    );
+}

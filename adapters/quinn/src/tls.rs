@@ -129,6 +129,9 @@ pub fn transport_config() -> TransportConfig {
         .datagram_send_buffer_size(1 << 20)
         .max_concurrent_bidi_streams(VarInt::from_u32(256))
         .max_concurrent_uni_streams(VarInt::from_u32(256))
+        .stream_receive_window(VarInt::from_u32(4 << 20))
+        .receive_window(VarInt::from_u32(16 << 20))
+        .send_window(16 << 20)
         .keep_alive_interval(Some(Duration::from_secs(5)));
     if let Ok(idle) = IdleTimeout::try_from(Duration::from_secs(30)) {
         t.max_idle_timeout(Some(idle));
