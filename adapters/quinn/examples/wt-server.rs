@@ -98,7 +98,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 let service = service_fn(move |req: Request<hyper::body::Incoming>| {
                     let page = page.clone();
                     async move {
-                        let resp = if req.uri().path() == "/" || req.uri().path() == "/index.html" {
+                        if req.uri().path() == "/" || req.uri().path() == "/index.html" {
                             Response::builder()
                                 .header("content-type", "text/html; charset=utf-8")
                                 .header("cache-control", "no-store")
@@ -107,8 +107,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                             Response::builder()
                                 .status(StatusCode::NOT_FOUND)
                                 .body(Full::new(Bytes::from_static(b"not found\n")))
-                        };
-                        resp
+                        }
                     }
                 });
                 let _ = http1::Builder::new()
