@@ -15,7 +15,7 @@
 //! * Writing: a chunk s2n-quic cannot take goes back to the engine (`handle_write_blocked`);
 //!   `poll_send_ready` tells when to call `handle_stream_writable`. No queue in between.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::future::Future;
 use std::future::poll_fn;
 use std::pin::Pin;
@@ -72,6 +72,20 @@ fn di(dir: Dir) -> usize {
 
 fn app(code: Code) -> AppError {
     AppError::new(code.0).unwrap_or_else(|_| AppError::new(0).unwrap_or(AppError::UNKNOWN))
+}
+
+/// Hands the engine the peer streams below `id` (same direction) that it has not seen yet, as
+/// empty input, then forgets `id`: the engine sees peer streams open in id order, as QUIC
+/// implies, even when s2n-quic delivers a higher stream's data first.
+fn introduce(g: &mut Inner, unintroduced: &mut BTreeSet<u64>, id: StreamId) {
+    let lower: Vec<u64> = unintroduced.range(..id.index()).copied().collect();
+    for index in lower {
+        unintroduced.remove(&index);
+        let earlier = StreamId(index.saturating_mul(4) | (id.0 & 3));
+        trace!(%earlier, later = %id, "stream opened out of order");
+        g.engine.handle_stream_data(earlier, Bytes::new(), false);
+    }
+    unintroduced.remove(&id.index());
 }
 
 /// The application code of a peer's RESET_STREAM or STOP_SENDING.
@@ -211,6 +225,7 @@ pub(crate) fn spawn(
         ended_at: None,
         closed: false,
         to_read: Vec::new(),
+        unintroduced: [BTreeSet::new(), BTreeSet::new()],
         out_requests: Vec::new(),
     };
     tokio::spawn(async move {
@@ -248,11 +263,17 @@ struct ConnDriver {
     ended_at: Option<Instant>,
     closed: bool,
     to_read: Vec<StreamId>,
+    /// Peer streams (by direction) accepted from s2n-quic whose first input the engine has not
+    /// seen yet. The engine takes a peer stream below the highest it has seen for a closed
+    /// one, so first input is handed over in id order (see `introduce`).
+    unintroduced: [BTreeSet<u64>; 2],
     out_requests: Vec<(wt_proto::SessionId, wt_proto::ConnectRequest)>,
 }
 
 impl ConnDriver {
     fn poll(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let span = tracing::trace_span!("s2n", side = %self.side);
+        let _entered = span.enter();
         let keys = self.wakes.begin(cx);
         let shared = self.shared.clone();
         let mut g = shared.lock();
@@ -294,21 +315,28 @@ impl ConnDriver {
                 _ => {}
             }
         }
-        self.to_read.extend(g.take_unstarved());
-        let mut reads = std::mem::take(&mut self.to_read);
-        reads.sort_unstable();
-        reads.dedup();
-        for id in reads {
-            self.read_stream(&mut g, id);
-        }
         if g.engine.poll_timeout().is_some_and(|t| t <= now) {
             g.engine.handle_timeout(now);
         }
-        for _ in 0..8 {
+        // Reading feeds the engine, whose actions may open streams that must be read (their
+        // receive halves register their wakers only when polled), and so on.
+        for round in 0.. {
+            self.to_read.extend(g.take_unstarved());
+            let mut reads = std::mem::take(&mut self.to_read);
+            reads.sort_unstable();
+            reads.dedup();
+            for id in reads {
+                self.read_stream(&mut g, id);
+            }
             let acted = self.flush_actions(&mut g);
             g.set_max_datagram_size(MAX_DATAGRAM);
             g.process_events();
-            if !acted || self.closed {
+            if self.closed || (!acted && self.to_read.is_empty()) {
+                break;
+            }
+            if round >= 16 {
+                // Yield to other tasks; come back at once.
+                self.wakes.wake(Key::Engine);
                 break;
             }
         }
@@ -383,11 +411,13 @@ impl ConnDriver {
                 Poll::Ready(Ok(Some(PeerStream::Bidirectional(b)))) => {
                     let id = StreamId(b.id());
                     trace!(%id, "peer bidi stream");
+                    self.unintroduced[0].insert(id.index());
                     self.install_bi(id, b);
                 }
                 Poll::Ready(Ok(Some(PeerStream::Receive(r)))) => {
                     let id = StreamId(r.id());
                     trace!(%id, "peer uni stream");
+                    self.unintroduced[1].insert(id.index());
                     self.install_recv(id, r);
                 }
                 Poll::Ready(Ok(None)) => return Some(None),
@@ -467,7 +497,10 @@ impl ConnDriver {
                         trace!(error = %e, "cannot open streams");
                         break;
                     }
-                    Poll::Pending => break,
+                    Poll::Pending => {
+                        trace!(?dir, opened = self.opened[i], used = self.used[i], flushing = self.flushing.len(), send = self.send.len(), recv = self.recv.len(), "no stream credit");
+                        break;
+                    }
                 };
                 let id = StreamId(stream.id());
                 let expected = StreamId::new(self.side, dir, self.opened[i]);
@@ -494,6 +527,7 @@ impl ConnDriver {
                 }
             }
             if self.opened[i] != before {
+                trace!(?dir, credit = self.opened[i], "stream credit");
                 g.engine.handle_max_streams(dir, self.opened[i]);
             }
         }
@@ -531,6 +565,12 @@ impl ConnDriver {
         } = entry;
         let mut cx = Context::from_waker(waker);
         let mut done = false;
+        let unintroduced = &mut self.unintroduced[di(id.dir())];
+        let mut introduce = |g: &mut Inner| {
+            if id.initiator() != self.side && unintroduced.contains(&id.index()) {
+                introduce(g, unintroduced, id);
+            }
+        };
         loop {
             let budget = g.engine.recv_budget(id);
             if budget == 0 {
@@ -541,13 +581,19 @@ impl ConnDriver {
             let mut chunk = match leftover.take() {
                 Some(c) => c,
                 None => match stream.poll_receive(&mut cx) {
-                    Poll::Ready(Ok(Some(c))) => c,
+                    Poll::Ready(Ok(Some(c))) => {
+                        introduce(g);
+                        c
+                    }
                     Poll::Ready(Ok(None)) => {
+                        introduce(g);
+                        trace!(%id, "FIN");
                         g.engine.handle_stream_data(id, Bytes::new(), true);
                         done = true;
                         break;
                     }
                     Poll::Ready(Err(e)) => {
+                        introduce(g);
                         if let Some(code) = reset_code(&e) {
                             g.engine.handle_stream_reset(id, code);
                         } else {
@@ -556,9 +602,13 @@ impl ConnDriver {
                         done = true;
                         break;
                     }
-                    Poll::Pending => break,
+                    Poll::Pending => {
+                        trace!(%id, "receive pending");
+                        break;
+                    }
                 },
             };
+            trace!(%id, len = chunk.len(), budget, "stream data");
             if chunk.len() > budget {
                 let head = chunk.split_to(budget);
                 *leftover = Some(chunk);
@@ -706,6 +756,7 @@ impl ConnDriver {
             }
             return;
         };
+        trace!(%stream, len = data.len(), fin, "write");
         let mut data = data;
         if !data.is_empty() {
             let mut cx = Context::from_waker(&e.waker);
