@@ -94,23 +94,31 @@ const cases = {
   },
 
   async datagram_echo() {
+    // Datagrams are unreliable (and Chromium expires queued ones), so each one is sent again
+    // every 200 ms until its echo arrives.
     const wt = await session("/echo");
     const writer = wt.datagrams.writable.getWriter();
     const reader = wt.datagrams.readable.getReader();
-    const sent = new Set();
-    for (let i = 0; i < 5; i++) {
-      const d = `datagram ${i}`;
-      sent.add(d);
-      await writer.write(new TextEncoder().encode(d));
+    const pending = new Set([...Array(5).keys()].map((i) => `datagram ${i}`));
+    let sends = 0;
+    const resend = async () => {
+      for (const d of pending) {
+        sends++;
+        await writer.write(new TextEncoder().encode(d));
+      }
+    };
+    await resend();
+    const timer = setInterval(resend, 200);
+    try {
+      while (pending.size > 0) {
+        const { value } = await withTimeout(reader.read(), 5000, `datagram echo (maxDatagramSize ${wt.datagrams.maxDatagramSize})`);
+        pending.delete(new TextDecoder().decode(value));
+      }
+    } finally {
+      clearInterval(timer);
     }
-    const got = new Set();
-    while (got.size < sent.size) {
-      const { value } = await withTimeout(reader.read(), 5000, "datagram echo");
-      got.add(new TextDecoder().decode(value));
-    }
-    for (const d of sent) if (!got.has(d)) throw new Error(`missing ${d}`);
     wt.close();
-    return `${got.size} datagrams echoed (maxDatagramSize ${wt.datagrams.maxDatagramSize})`;
+    return `5 datagrams echoed (${sends} sent, maxDatagramSize ${wt.datagrams.maxDatagramSize})`;
   },
 
   async uni_echo() {
