@@ -121,6 +121,7 @@ impl Connection {
             return self.close_connection(error("quarter stream id too large"));
         }
         let session = SessionId(StreamId(quarter << 2));
+        tracing::trace!(%session, len = data.len(), "datagram received");
         self.on_datagram(session, data);
     }
 
