@@ -498,7 +498,15 @@ impl ConnDriver {
                         break;
                     }
                     Poll::Pending => {
-                        trace!(?dir, opened = self.opened[i], used = self.used[i], flushing = self.flushing.len(), send = self.send.len(), recv = self.recv.len(), "no stream credit");
+                        trace!(
+                            ?dir,
+                            opened = self.opened[i],
+                            used = self.used[i],
+                            flushing = self.flushing.len(),
+                            send = self.send.len(),
+                            recv = self.recv.len(),
+                            "no stream credit"
+                        );
                         break;
                     }
                 };

@@ -172,11 +172,11 @@ fn key_pem(key: &PrivateKeyDer<'_>) -> Result<String, TlsError> {
 pub fn limits() -> Limits {
     let build = || -> Option<Limits> {
         Limits::new()
-            .with_max_open_local_bidirectional_streams(256)
+            .with_max_open_local_bidirectional_streams(1 << 16)
             .ok()?
             .with_max_open_remote_bidirectional_streams(256)
             .ok()?
-            .with_max_open_local_unidirectional_streams(256)
+            .with_max_open_local_unidirectional_streams(1 << 16)
             .ok()?
             .with_max_open_remote_unidirectional_streams(256)
             .ok()?
@@ -424,6 +424,8 @@ mod tests {
                 .unwrap()
                 .starts_with("-----BEGIN PRIVATE KEY-----")
         );
-        assert!(chain_pem(&[c.cert.clone()]).starts_with("-----BEGIN CERTIFICATE-----"));
+        assert!(
+            chain_pem(std::slice::from_ref(&c.cert)).starts_with("-----BEGIN CERTIFICATE-----")
+        );
     }
 }
