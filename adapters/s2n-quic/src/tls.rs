@@ -196,6 +196,11 @@ pub fn limits() -> Limits {
     build().unwrap_or_default()
 }
 
+/// The same as [`limits`], under `wt_quinn::tls`'s name.
+pub fn transport_config() -> Limits {
+    limits()
+}
+
 /// A server configuration: s2n-tls (s2n-quic's default provider), TLS 1.3, ALPN h3.
 pub struct ServerConfig {
     pub(crate) tls: s2n_quic::provider::tls::default::Server,
