@@ -327,12 +327,7 @@ impl Connection {
         }
         let id = match self.side {
             Side::Server => {
-                StreamId::new(
-                    Side::Client,
-                    Dir::Bi,
-                    self.peer_next.first().copied().unwrap_or(0),
-                )
-                .0
+                StreamId::new(Side::Client, Dir::Bi, self.peer_streams[0].next_unused()).0
             }
             Side::Client => 0,
         };

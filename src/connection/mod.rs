@@ -8,6 +8,7 @@
 
 mod app;
 mod control;
+mod peer_streams;
 mod recv;
 mod request;
 mod wt;
@@ -55,6 +56,8 @@ pub struct LiveEntries {
     pub buffered_streams: usize,
     /// Datagrams held for sessions that are not established.
     pub buffered_datagrams: usize,
+    /// Peer stream ids remembered because they arrived out of order.
+    pub out_of_order_streams: usize,
     /// Actions not yet polled.
     pub actions: usize,
     /// Events not yet polled.
@@ -80,8 +83,8 @@ pub struct Connection {
     max_local: [u64; 2],
     /// An open failed for lack of credit: report `StreamsAvailable` when it grows.
     local_blocked: [bool; 2],
-    /// One more than the highest index of peer streams seen, per direction.
-    peer_next: [u64; 2],
+    /// The peer streams seen so far, per direction.
+    peer_streams: [peer_streams::PeerStreams; 2],
     peer_control: Option<StreamId>,
     peer_encoder: Option<StreamId>,
     peer_decoder: Option<StreamId>,
@@ -127,7 +130,7 @@ impl Connection {
             next_local: [0; 2],
             max_local: [u64::MAX >> 2; 2],
             local_blocked: [false; 2],
-            peer_next: [0; 2],
+            peer_streams: Default::default(),
             peer_control: None,
             peer_encoder: None,
             peer_decoder: None,
@@ -257,6 +260,9 @@ impl Connection {
             critical_streams: local_critical.saturating_add(peer_critical),
             buffered_streams: self.buffered_streams,
             buffered_datagrams: self.buffered_datagrams.len(),
+            out_of_order_streams: self.peer_streams[0]
+                .out_of_order()
+                .saturating_add(self.peer_streams[1].out_of_order()),
             actions: self.actions.len().saturating_add(self.ready.len()),
             events: self.events.len(),
         }
@@ -415,6 +421,14 @@ impl Connection {
 
     // ---- internal helpers shared by the submodules ----
 
+    /// The peer streams seen in direction `dir`.
+    fn peer_streams_mut(&mut self, dir: Dir) -> &mut peer_streams::PeerStreams {
+        match dir {
+            Dir::Bi => &mut self.peer_streams[0],
+            Dir::Uni => &mut self.peer_streams[1],
+        }
+    }
+
     /// Allocates the next local stream id of `dir` if there is credit.
     fn open_local(&mut self, dir: Dir) -> Option<StreamId> {
         let i = di(dir);
@@ -563,7 +577,7 @@ impl Connection {
         let stream = id.stream();
         match self.side {
             Side::Server => {
-                stream.index() >= self.peer_next.first().copied().unwrap_or(0)
+                self.peer_streams[0].is_new(stream.index())
                     || matches!(self.recv.get(&stream), Some(Recv::Request(r)) if r.session.is_none())
             }
             Side::Client => stream.index() >= self.next_local.first().copied().unwrap_or(0),

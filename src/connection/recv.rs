@@ -3,7 +3,7 @@
 use bytes::Bytes;
 use tracing::debug;
 
-use super::{Connection, di};
+use super::Connection;
 use crate::Dir;
 use crate::error::{Code, ProtocolError};
 use crate::event::{CloseCause, Event};
@@ -199,13 +199,11 @@ impl Connection {
             return Ok(false);
         }
         let dir = id.dir();
-        let next = self.peer_next.get(di(dir)).copied().unwrap_or(0);
-        if id.index() < next {
+        let seen = self.peer_streams_mut(dir);
+        if !seen.is_new(id.index()) {
             return Ok(false);
         }
-        if let Some(n) = self.peer_next.get_mut(di(dir)) {
-            *n = id.index().saturating_add(1);
-        }
+        seen.mark(id.index());
         let state = match (dir, self.side) {
             (Dir::Uni, _) => Recv::UniHeader(UniHeaderReader::new()),
             (Dir::Bi, Side::Server) => {
@@ -335,12 +333,10 @@ impl Connection {
         }
         let Some(state) = self.recv.remove(&id) else {
             // Reset before the first byte: never associated with anything.
-            if id.initiator() != self.side
-                && id.index() >= self.peer_next.get(di(id.dir())).copied().unwrap_or(0)
-            {
-                if let Some(n) = self.peer_next.get_mut(di(id.dir())) {
-                    *n = id.index().saturating_add(1);
-                }
+            let peer = id.initiator() != self.side;
+            let seen = self.peer_streams_mut(id.dir());
+            if peer && seen.is_new(id.index()) {
+                seen.mark(id.index());
                 self.stats.streams_unassociated = self.stats.streams_unassociated.saturating_add(1);
             }
             return Ok(());
