@@ -457,15 +457,10 @@ mod cases {
 
 macro_rules! pairing {
     ($name:ident, $server:expr, $client:expr) => {
-        pairing!(@mod $name, $server, $client, [many_streams]);
-    };
-    ($name:ident, $server:expr, $client:expr, without_many_streams) => {
-        pairing!(@mod $name, $server, $client, []);
-    };
-    (@mod $name:ident, $server:expr, $client:expr, [$($extra:ident),*]) => {
         mod $name {
             use crate::common::Stack;
-            pairing!(@cases $server, $client, [$($extra,)*
+            pairing!(@cases $server, $client, [
+                many_streams,
                 datagrams,
                 bidi_echo,
                 uni_echo,
@@ -492,19 +487,6 @@ macro_rules! pairing {
 }
 
 pairing!(s2n_s2n, Stack::S2n, Stack::S2n);
-pairing!(quinn_s2n, Stack::Quinn, Stack::S2n, without_many_streams);
+pairing!(quinn_s2n, Stack::Quinn, Stack::S2n);
 pairing!(s2n_quinn, Stack::S2n, Stack::Quinn);
 pairing!(quinn_quinn, Stack::Quinn, Stack::Quinn);
-
-/// `many_streams` against a wt-quinn server, known to fail: the engine takes a peer stream whose
-/// first data arrives after a higher-numbered stream's for a closed one ("data on a closed
-/// stream ignored", `open_peer_stream` in src/connection/recv.rs), and s2n-quic does send the
-/// first bytes of 300 concurrent streams out of id order. wt-s2n-quic works around it by handing
-/// peer streams to the engine in id order; wt-quinn's driver does not. Run with `--ignored`.
-mod known_engine_bug {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    #[ignore = "engine: out-of-order first stream data is taken for a closed stream"]
-    async fn quinn_s2n_many_streams() {
-        crate::cases::many_streams(crate::common::Stack::Quinn, crate::common::Stack::S2n).await;
-    }
-}
