@@ -38,7 +38,9 @@ impl PeerStreams {
 
     /// One more than the highest index seen: the first index no request can have used yet.
     pub fn next_unused(&self) -> u64 {
-        self.above.last().map_or(self.floor, |&i| i.saturating_add(1))
+        self.above
+            .last()
+            .map_or(self.floor, |&i| i.saturating_add(1))
     }
 
     /// How many indices are remembered individually.
