@@ -20,6 +20,8 @@ use crate::tls::{ClientConfig, ClientTls, ServerConfig};
 const ACCEPT_QUEUE: usize = 256;
 /// Datagrams s2n-quic queues per connection and direction.
 const DATAGRAM_QUEUE: usize = 1024;
+/// The largest DATAGRAM frame header: the type byte and an 8-byte length varint.
+const DATAGRAM_FRAME_HEADER_BOUND: u64 = 1 + 8;
 
 /// Options of a client session request.
 #[derive(Clone, Debug, Default)]
@@ -97,14 +99,42 @@ fn io_err(e: impl std::fmt::Display) -> io::Error {
     io::Error::other(e.to_string())
 }
 
-fn datagrams() -> io::Result<s2n_quic::provider::datagram::default::Endpoint> {
+fn datagrams() -> io::Result<Datagrams> {
     s2n_quic::provider::datagram::default::Endpoint::builder()
         .with_send_capacity(DATAGRAM_QUEUE)
         .map_err(io_err)?
         .with_recv_capacity(DATAGRAM_QUEUE)
         .map_err(io_err)?
         .build()
+        .map(Datagrams)
         .map_err(io_err)
+}
+
+/// s2n-quic's default datagram endpoint, except for the `max_datagram_frame_size` transport
+/// parameter. The default advertises 65535, so a peer that discovered a larger path MTU
+/// (wt-quinn on loopback: about 1400 bytes) sends datagrams larger than this side can send (the
+/// adapter's limit is [`conn::MAX_DATAGRAM`]), and an application's echo of them is refused.
+/// This advertises the frame size of a `MAX_DATAGRAM`-byte payload behind the largest frame
+/// header (type byte and an 8-byte length varint, as quinn counts it): a quinn peer's limit is
+/// then exactly `MAX_DATAGRAM` in both directions (it sends nothing this side cannot send back,
+/// and it can send back what this side sends). A peer that counts the exact header may send up
+/// to 8 bytes more than `MAX_DATAGRAM`.
+struct Datagrams(s2n_quic::provider::datagram::default::Endpoint);
+
+impl s2n_quic::provider::datagram::Endpoint for Datagrams {
+    type Sender = s2n_quic::provider::datagram::default::Sender;
+    type Receiver = s2n_quic::provider::datagram::default::Receiver;
+
+    fn create_connection(
+        &mut self,
+        info: &s2n_quic::provider::datagram::ConnectionInfo,
+    ) -> (Self::Sender, Self::Receiver) {
+        self.0.create_connection(info)
+    }
+
+    fn max_datagram_frame_size(&self, _: &s2n_quic::provider::datagram::PreConnectionInfo) -> u64 {
+        conn::MAX_DATAGRAM as u64 + DATAGRAM_FRAME_HEADER_BOUND
+    }
 }
 
 fn start_client<T>(
