@@ -10,7 +10,6 @@
 //!   hashes like browsers' `serverCertificateHashes`, and [`tls::self_signed`].
 
 pub mod conn;
-pub mod demo;
 pub mod driver;
 pub mod tls;
 

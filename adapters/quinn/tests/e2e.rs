@@ -96,7 +96,7 @@ async fn open_route_server_streams_to_client() {
         let server = demo_server();
         let client = server.client();
         let session = client.connect(&server.url("/open")).await.unwrap();
-        let expected = wt_quinn::demo::open_payload();
+        let expected = wt_session::demo::open_payload();
         // The server's uni stream: 4096 bytes and FIN.
         let mut uni = session.accept_uni().await.unwrap();
         assert_eq!(uni.read_to_end(1 << 20).await.unwrap(), expected);

@@ -114,7 +114,7 @@ mod cases {
                 .await
                 .unwrap();
             assert_eq!(session.protocol(), Some("echo-v1"));
-            let payload = wt_quinn::demo::open_payload();
+            let payload = wt_session::demo::open_payload();
             let mut uni = session.accept_uni().await.unwrap();
             assert_eq!(read_all(&mut uni).await, payload);
             let (mut send, mut recv) = session.accept_bi().await.unwrap();

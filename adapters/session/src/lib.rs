@@ -11,7 +11,13 @@
 //! engine's actions. Backpressure is the engine's: a write that the engine takes no byte of waits
 //! for `StreamWritable`; a driver reads from QUIC no more than `recv_budget`, so QUIC flow
 //! control holds a sender whose receiver does not read.
+//!
+//! Feature `demo` (off by default): the module `demo`, the demo server application (routes `/echo`,
+//! `/open`, `/close`, `/report`) that `wt-server` and the adapters' tests run on either stack;
+//! it needs tokio's `rt` and `time`.
 
+#[cfg(feature = "demo")]
+pub mod demo;
 mod error;
 mod request;
 mod session;

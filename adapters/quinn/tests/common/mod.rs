@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use wt_quinn::{Endpoint, tls};
@@ -30,7 +31,13 @@ pub fn demo_server() -> Server {
 
 pub fn demo_server_with(config: wt_quinn::wt_proto::Config) -> Server {
     let (endpoint, addr, hash) = bare_server(config);
-    tokio::spawn(wt_quinn::demo::serve(endpoint.clone()));
+    let ep = endpoint.clone();
+    tokio::spawn(async move {
+        let registry = Arc::new(wt_session::demo::Registry::default());
+        while let Some(request) = ep.accept().await {
+            tokio::spawn(wt_session::demo::handle(request, registry.clone()));
+        }
+    });
     Server {
         endpoint,
         addr,

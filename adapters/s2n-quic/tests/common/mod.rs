@@ -139,7 +139,7 @@ pub fn bare_server(stack: Stack, config: Config) -> Server {
     }
 }
 
-/// The demo server (the routes of `wt-server`, from `wt_quinn::demo`, which only uses the
+/// The demo server (the routes of `wt-server`, from `wt_session::demo`, which only uses the
 /// stack-independent session API) on `stack`.
 pub fn demo_server(stack: Stack) -> Server {
     demo_server_with(stack, Config::default())
@@ -149,9 +149,9 @@ pub fn demo_server_with(stack: Stack, config: Config) -> Server {
     let server = bare_server(stack, config);
     let ep = server.endpoint.clone();
     tokio::spawn(async move {
-        let registry = Arc::new(wt_quinn::demo::Registry::default());
+        let registry = Arc::new(wt_session::demo::Registry::default());
         while let Some(request) = ep.accept().await {
-            tokio::spawn(wt_quinn::demo::handle(request, registry.clone()));
+            tokio::spawn(wt_session::demo::handle(request, registry.clone()));
         }
     });
     server

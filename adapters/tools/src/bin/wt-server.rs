@@ -1,8 +1,8 @@
-//! The demo WebTransport server: the routes of `wt_quinn::demo` on HTTP/3, and a demo page over
+//! The demo WebTransport server: the routes of `wt_session::demo` on HTTP/3, and a demo page over
 //! plain HTTP on localhost that connects back with the certificate hash.
 //!
 //! ```text
-//! cargo run -p wt-quinn --example wt-server
+//! cargo run -p wt-tools --bin wt-server -- [--backend quinn|s2n-quic]
 //! ```
 //!
 //! Environment switches (value `0`, `false` or `off` turns one off), mapped to the engine's
@@ -19,12 +19,15 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
-use wt_quinn::wt_proto::Config;
-use wt_quinn::{Endpoint, tls};
+use wt_session::wt_proto::Config;
+use wt_tools::{Backend, Endpoint};
 
 #[derive(Parser, Debug)]
 #[command(about = "WebTransport demo server (echo, open, close, report)")]
 struct Args {
+    /// The QUIC stack.
+    #[arg(long, value_enum, default_value_t = Backend::Quinn)]
+    backend: Backend,
     /// UDP address for HTTP/3.
     #[arg(long, default_value = "127.0.0.1:4433")]
     addr: SocketAddr,
@@ -50,36 +53,29 @@ fn switch(name: &str) -> bool {
 }
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> Result<(), wt_tools::BoxError> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .init();
     let args = Args::parse();
-    let (chain, key, hash) = match (&args.cert, &args.key) {
-        (Some(c), Some(k)) => {
-            let (chain, key) = tls::load_pem(c, k)?;
-            let hash = chain.first().map(tls::cert_hash).unwrap_or_default();
-            (chain, key, hash)
-        }
-        _ => {
-            let s = tls::self_signed()?;
-            (vec![s.cert], s.key, s.hash)
-        }
+    let identity = match (&args.cert, &args.key) {
+        (Some(c), Some(k)) => args.backend.load_pem(c, k)?,
+        _ => args.backend.self_signed()?,
     };
+    let hash = identity.hash;
     let config = Config {
         webtransport: switch("H3_WEBTRANSPORT"),
         uni_streams: switch("H3_WT_STREAMS"),
         bidi_streams: switch("H3_WT_BIDI"),
         ..Config::default()
     };
-    let endpoint =
-        Endpoint::server_with_config(args.addr, tls::server_config(chain, key)?, config.clone())?;
+    let endpoint = Endpoint::server(args.backend, args.addr, identity, config.clone())?;
     let wt_addr = endpoint.local_addr();
     let listener = tokio::net::TcpListener::bind(args.http_addr).await?;
     let http_addr = listener.local_addr()?;
-    let hash_hex = tls::hex(&hash);
+    let hash_hex = wt_tools::hex(&hash);
     println!("WebTransport server on https://{wt_addr} (UDP)");
     println!(
         "switches: webtransport={} uni_streams={} bidi_streams={}",
@@ -117,7 +113,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     });
     tokio::select! {
-        _ = wt_quinn::demo::serve(endpoint) => {}
+        _ = wt_tools::serve_demo(endpoint) => {}
         _ = tokio::signal::ctrl_c() => {}
     }
     Ok(())

@@ -1,4 +1,16 @@
-//! The demo application of the `wt-server` example (also run in-process by the tests).
+//! The demo application of the `wt-server` tool (also run in-process by the adapters' tests),
+//! written against the stack-independent session API only. Needs the `demo` feature (which
+//! enables tokio's `rt` and `time`: the handlers spawn tasks and wait with timeouts).
+//!
+//! A server loops over its endpoint's `accept()` and spawns [`handle`] for each request, with
+//! one [`Registry`] shared by all of them:
+//!
+//! ```ignore
+//! let registry = Arc::new(wt_session::demo::Registry::default());
+//! while let Some(request) = endpoint.accept().await {
+//!     tokio::spawn(wt_session::demo::handle(request, registry.clone()));
+//! }
+//! ```
 //!
 //! Routes, all on WebTransport CONNECT:
 //!
@@ -20,9 +32,8 @@ use bytes::Bytes;
 use http::{HeaderMap, StatusCode};
 use tokio::sync::Notify;
 use tracing::{debug, info};
-use wt_session::{Error, RecvStream, SendStream, Session, SessionRequest};
 
-use crate::Endpoint;
+use crate::{Error, RecvStream, SendStream, Session, SessionRequest};
 
 /// The protocol chosen when offered.
 pub const PROTOCOL: &str = "echo-v1";
@@ -153,14 +164,6 @@ pub fn parse_path(path: &str) -> (String, HashMap<String, String>) {
         })
         .collect();
     (route.to_string(), params)
-}
-
-/// Accepts session requests from `endpoint` and serves them until it closes.
-pub async fn serve(endpoint: Endpoint) {
-    let registry = Arc::new(Registry::default());
-    while let Some(request) = endpoint.accept().await {
-        tokio::spawn(handle(request, registry.clone()));
-    }
 }
 
 /// Serves one session request.

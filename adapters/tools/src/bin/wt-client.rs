@@ -1,7 +1,8 @@
 //! A WebTransport client that checks the demo server's echo: datagrams, uni and bidi streams.
 //!
 //! ```text
-//! cargo run -p wt-quinn --example wt-client -- --url https://127.0.0.1:4433/echo --cert-hash HEX
+//! cargo run -p wt-tools --bin wt-client -- --url https://127.0.0.1:4433/echo --cert-hash HEX \
+//!     [--backend quinn|s2n-quic]
 //! ```
 //!
 //! Prints per mode what was sent, what came back and the throughput; exits 1 on any mismatch,
@@ -14,7 +15,8 @@ use clap::{Parser, ValueEnum};
 use rustls::RootCertStore;
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
-use wt_quinn::{Endpoint, Session, tls};
+use wt_session::Session;
+use wt_tools::{Backend, ClientError, Endpoint, Trust};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum Mode {
@@ -27,6 +29,9 @@ enum Mode {
 #[derive(Parser, Debug)]
 #[command(about = "WebTransport echo client")]
 struct Args {
+    /// The QUIC stack.
+    #[arg(long, value_enum, default_value_t = Backend::Quinn)]
+    backend: Backend,
     /// The session URL.
     #[arg(long, default_value = "https://127.0.0.1:4433/echo")]
     url: String,
@@ -95,7 +100,7 @@ async fn datagrams(session: &Session, payload: usize, count: usize) -> Result<bo
                 loop {
                     let d = session.read_datagram().await?;
                     if d.len() >= 8 && d[..8] == data[..8] {
-                        return Ok::<_, wt_quinn::Error>(d);
+                        return Ok::<_, wt_session::Error>(d);
                     }
                 }
             })
@@ -214,25 +219,24 @@ async fn main() {
         )
         .init();
     let args = Args::parse();
-    let config = match &args.cert_hash {
-        Some(h) => match tls::parse_hash(h) {
-            Some(hash) => tls::client_config_with_hashes(vec![hash]),
+    let trust = match &args.cert_hash {
+        Some(h) => match wt_tools::parse_hash(h) {
+            Some(hash) => Trust::Hashes(vec![hash]),
             None => {
                 eprintln!("--cert-hash must be 64 hex digits");
                 std::process::exit(2);
             }
         },
-        None => tls::client_config(system_roots()),
+        None => Trust::Roots(system_roots()),
     };
-    let config = config.unwrap_or_else(|e| {
-        eprintln!("TLS configuration: {e}");
+    let bind = "0.0.0.0:0".parse().expect("address");
+    let endpoint = Endpoint::client(args.backend, bind, trust).unwrap_or_else(|e| {
+        match e {
+            ClientError::Tls(e) => eprintln!("TLS configuration: {e}"),
+            ClientError::Bind(e) => eprintln!("cannot bind: {e}"),
+        }
         std::process::exit(2);
     });
-    let endpoint =
-        Endpoint::client("0.0.0.0:0".parse().expect("address"), config).unwrap_or_else(|e| {
-            eprintln!("cannot bind: {e}");
-            std::process::exit(2);
-        });
     let session =
         match tokio::time::timeout(Duration::from_secs(10), endpoint.connect(&args.url)).await {
             Ok(Ok(s)) => s,
