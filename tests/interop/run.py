@@ -6,7 +6,8 @@
 Peers against wt-server (each backend): the aioquic client (tests/interop/aioquic/peer.py) and
 headless Chromium (draft-02, and draft-07 with --enable-features=EnableWebTransportDraft07) and
 Firefox driven by puppeteer-core (tests/interop/browser/run.mjs). Then wt-client in every mode
-against the aioquic echo server. Every step has a timeout; every server binds 127.0.0.1 only.
+(each backend) against the aioquic echo server. Every step has a timeout; every server binds
+127.0.0.1 only. The binaries come from `cargo build -p wt-tools --bins` (target/debug).
 
 Prints one line per case and, last, 'interop: N passed, N failed' (skips for documented browser
 limitations count as passed and are listed). Exit status 1 if anything failed.
@@ -26,7 +27,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 PYTHON = os.environ.get("AIOQUIC_PYTHON", sys.executable)
 TARGET = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
-EXAMPLES = TARGET / "debug" / "examples"
+BIN = TARGET / "debug"
 
 
 def log(msg):
@@ -38,9 +39,8 @@ class Server:
 
     def __init__(self, backend, port):
         self.backend = backend
-        cmd = [str(EXAMPLES / "wt-server"), "--addr", f"127.0.0.1:{port}", "--http-addr", "127.0.0.1:0"]
-        if backend != "quinn":
-            cmd += ["--backend", backend]
+        cmd = [str(BIN / "wt-server"), "--backend", backend, "--addr", f"127.0.0.1:{port}",
+               "--http-addr", "127.0.0.1:0"]
         self.out = tempfile.TemporaryFile(mode="w+")
         self.proc = subprocess.Popen(cmd, stdout=self.out, stderr=subprocess.STDOUT, text=True)
         self.url = f"https://127.0.0.1:{port}"
@@ -117,8 +117,9 @@ def main():
         "connect", "datagram_echo", "uni_echo", "bidi_echo_1mib", "concurrent_bidi_10", "server_opened",
         "server_close", "client_close_seen_by_server", "reset_codes", "rejected", "protocols",
     ]
+    backends = [b for b in a.backends.split(",") if b]
     port = 24433
-    for backend in [b for b in a.backends.split(",") if b]:
+    for backend in backends:
         port += 1
         server = Server(backend, port)
         try:
@@ -135,7 +136,7 @@ def main():
             server.stop()
 
     if not a.no_wt_client:
-        # wt-client against the aioquic echo server.
+        # wt-client (each backend) against the aioquic echo server.
         with tempfile.TemporaryDirectory() as tmp:
             cert, key = Path(tmp) / "cert.pem", Path(tmp) / "key.pem"
             subprocess.run(
@@ -154,19 +155,21 @@ def main():
                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
             try:
                 aq.stdout.readline()  # {"listening": ...}
-                for mode in ["datagram", "uni", "bidi"]:
-                    cmd = [str(EXAMPLES / "wt-client"), "--url", "https://127.0.0.1:24499/echo", "--mode", mode,
-                           "--cert-hash", digest]
-                    try:
-                        p = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
-                        ok, out = p.returncode == 0, p.stdout + p.stderr
-                    except subprocess.TimeoutExpired:
-                        ok, out = False, "timed out"
-                    detail = " ".join(l for l in out.splitlines() if l.startswith(mode + ":"))
-                    log(f"{'wt-client':16} {'aioquic':9} {mode:28} {'ok' if ok else 'FAILED':8} {detail or out[-500:]}")
-                    matrix.append(("wt-client", "aioquic-server", mode, "ok" if ok else "FAILED"))
-                    passed += ok
-                    failed += not ok
+                for backend in backends:
+                    for mode in ["datagram", "uni", "bidi"]:
+                        cmd = [str(BIN / "wt-client"), "--backend", backend, "--url",
+                               "https://127.0.0.1:24499/echo", "--mode", mode, "--cert-hash", digest]
+                        try:
+                            p = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+                            ok, out = p.returncode == 0, p.stdout + p.stderr
+                        except subprocess.TimeoutExpired:
+                            ok, out = False, "timed out"
+                        detail = " ".join(l for l in out.splitlines() if l.startswith(mode + ":"))
+                        peer = f"wt-client/{backend}"
+                        log(f"{peer:18} {'aioquic':9} {mode:28} {'ok' if ok else 'FAILED':8} {detail or out[-500:]}")
+                        matrix.append((peer, "aioquic-server", mode, "ok" if ok else "FAILED"))
+                        passed += ok
+                        failed += not ok
             finally:
                 aq.terminate()
                 aq.wait(5)
