@@ -294,6 +294,16 @@ impl ConnDriver {
             let end = end.or_else(|| self.close_reason());
             let (code, reason, err) = close_info(end.as_ref());
             debug!(side = %self.side, %code, %reason, "QUIC connection ended");
+            // What the peer sent right before closing may still be buffered unread (Firefox
+            // sends WT_CLOSE_SESSION and FIN on the CONNECT stream, then closes the connection
+            // at once): the engine gets it before the connection's end, as on wt-quinn, so that
+            // the session ends with the peer's code and reason.
+            let mut ids: Vec<StreamId> = self.recv.keys().copied().collect();
+            ids.sort_unstable();
+            for id in ids {
+                self.read_stream(&mut g, id);
+            }
+            g.process_events();
             g.set_transport_error(err);
             g.engine.handle_connection_closed(code, &reason);
             g.process_events();
