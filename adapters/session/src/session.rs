@@ -361,6 +361,53 @@ impl Session {
         .await
     }
 
+    /// Asks the peer to wind the session down (WT_DRAIN_SESSION; draft-07 and later). Streams
+    /// and datagrams keep working.
+    pub fn drain(&self) -> Result<(), Error> {
+        let mut g = self.lock();
+        let result = g.engine.drain_session(self.inner.id);
+        g.process_events();
+        let result = result.map_err(|e| map_session_error(&g, self.inner.id, e));
+        drop(g);
+        self.inner.shared.wake_driver();
+        result
+    }
+
+    /// Sends HTTP/3 GOAWAY on the QUIC connection that carries this session: a server then
+    /// refuses new sessions on it and tells established ones to drain; a client announces that it
+    /// opens no more. Existing sessions go on.
+    pub fn goaway(&self) {
+        let mut g = self.lock();
+        g.engine.goaway();
+        g.process_events();
+        drop(g);
+        self.inner.shared.wake_driver();
+    }
+
+    /// Whether the peer asked to wind the session down (WT_DRAIN_SESSION, or its GOAWAY).
+    pub fn is_draining(&self) -> bool {
+        let g = self.lock();
+        g.sessions.get(&self.inner.id).is_some_and(|s| s.draining)
+    }
+
+    /// Waits until the peer asks to wind the session down (`true`), or the session ends
+    /// without that (`false`).
+    pub async fn draining(&self) -> bool {
+        poll_fn(|cx| {
+            let mut g = self.lock();
+            match g.sessions.get_mut(&self.inner.id) {
+                Some(s) if s.draining => Poll::Ready(true),
+                Some(s) if matches!(s.phase, Phase::Closed(_)) => Poll::Ready(false),
+                Some(s) => {
+                    crate::shared::push_waker(&mut s.wakers, cx);
+                    Poll::Pending
+                }
+                None => Poll::Ready(false),
+            }
+        })
+        .await
+    }
+
     /// Datagrams dropped because the receive queue was full.
     pub fn datagrams_dropped(&self) -> u64 {
         let g = self.lock();

@@ -99,6 +99,8 @@ pub(crate) struct SessState {
     pub handles: usize,
     /// The session was established (it may have closed since).
     pub established: bool,
+    /// The peer asked to wind the session down (WT_DRAIN_SESSION, or GOAWAY).
+    pub draining: bool,
 }
 
 impl SessState {
@@ -113,6 +115,7 @@ impl SessState {
             streams: HashSet::new(),
             wakers: Vec::new(),
             handles: 0,
+            draining: false,
             established: false,
         }
     }
@@ -258,7 +261,12 @@ impl Inner {
                 };
                 self.end_session(session, info);
             }
-            Event::SessionDraining { .. } => {}
+            Event::SessionDraining { session } => {
+                if let Some(s) = self.sessions.get_mut(&session) {
+                    s.draining = true;
+                    s.wake_all();
+                }
+            }
             Event::SessionClosed {
                 session,
                 code,
