@@ -13,7 +13,7 @@ mod recv;
 mod request;
 mod wt;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::time::Instant;
 
 use bytes::{BufMut, Bytes, BytesMut};
@@ -25,7 +25,7 @@ use crate::config::Config;
 use crate::error::{Code, ProtocolError};
 use crate::event::{CloseCause, Event};
 use crate::frame::Frame;
-use crate::id::{SessionId, Side, StreamId};
+use crate::id::{IdMap, SessionId, Side, StreamId};
 use crate::rng::Rng;
 use crate::session::Session;
 use crate::settings::{self, Dialect, Negotiated, Settings};
@@ -89,9 +89,9 @@ pub struct Connection {
     peer_encoder: Option<StreamId>,
     peer_decoder: Option<StreamId>,
     control: StreamId,
-    send: HashMap<StreamId, SendStream>,
-    recv: HashMap<StreamId, Recv>,
-    sessions: HashMap<SessionId, Session>,
+    send: IdMap<StreamId, SendStream>,
+    recv: IdMap<StreamId, Recv>,
+    sessions: IdMap<SessionId, Session>,
     /// Streams currently held for sessions that are not established.
     buffered_streams: usize,
     /// Datagrams held for sessions that are not established (or whose SETTINGS are pending).
@@ -135,9 +135,9 @@ impl Connection {
             peer_encoder: None,
             peer_decoder: None,
             control: StreamId::new(side, Dir::Uni, 0),
-            send: HashMap::new(),
-            recv: HashMap::new(),
-            sessions: HashMap::new(),
+            send: IdMap::default(),
+            recv: IdMap::default(),
+            sessions: IdMap::default(),
             buffered_streams: 0,
             buffered_datagrams: VecDeque::new(),
             held_requests: 0,

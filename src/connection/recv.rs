@@ -18,12 +18,16 @@ impl Connection {
     /// Bytes arrived on a stream, in order, with `fin` when they end it. An empty `data` with
     /// `fin` is a bare FIN. The first data on a peer stream opens it.
     pub fn handle_stream_data(&mut self, stream: StreamId, data: Bytes, fin: bool) {
-        let span = self.span.clone();
-        let _entered = span.enter();
         if self.closed {
             return;
         }
         self.stats.bytes_in = self.stats.bytes_in.saturating_add(data.len() as u64);
+        if matches!(self.recv.get(&stream), Some(Recv::Wt(_))) {
+            // The per-packet path of stream payload: no span, no routing.
+            return self.on_wt_data(stream, data, fin);
+        }
+        let span = self.span.clone();
+        let _entered = span.enter();
         if let Err(e) = self.on_stream_data(stream, data, fin) {
             self.close_connection(e);
         }
@@ -131,9 +135,19 @@ impl Connection {
         mut data: Bytes,
         fin: bool,
     ) -> Result<(), ProtocolError> {
-        if !self.recv.contains_key(&id) && !self.open_peer_stream(id)? {
-            debug!(stream = %id, len = data.len(), "data on a closed stream ignored");
-            return Ok(());
+        match self.recv.get(&id) {
+            // The hot path: payload of an established WebTransport stream, handled in place.
+            Some(Recv::Wt(_)) => {
+                self.on_wt_data(id, data, fin);
+                return Ok(());
+            }
+            Some(_) => {}
+            None => {
+                if !self.open_peer_stream(id)? {
+                    debug!(stream = %id, len = data.len(), "data on a closed stream ignored");
+                    return Ok(());
+                }
+            }
         }
         // Each pass handles one state; a stream whose kind changes (a uni header completes, a
         // bidi stream turns out to be WebTransport) goes round again with the rest of the data.
@@ -175,7 +189,12 @@ impl Connection {
                 }
                 Recv::AfterClose(frames) => self.on_after_close_data(id, frames, &mut data, fin)?,
                 Recv::Request(req) => self.on_request_data(id, req, &mut data, fin)?,
-                Recv::Wt(w) => self.on_wt_data(id, w, &mut data, fin),
+                Recv::Wt(w) => {
+                    // A stream that just became WebTransport: its first payload and FIN.
+                    self.recv.insert(id, Recv::Wt(w));
+                    self.on_wt_data(id, std::mem::take(&mut data), fin);
+                    return Ok(());
+                }
             };
             let Some(next) = next else {
                 self.stream_half_closed(id);

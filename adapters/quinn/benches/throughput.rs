@@ -1,15 +1,20 @@
-//! Throughput of one bidi stream over UDP loopback: raw quinn-proto against wt-quinn's sans-IO
-//! pairing ([`Http3Connection`]), on the same single-threaded driver loop (quinn-udp sockets,
-//! GSO/GRO), sending the same bytes. Prints both rates and their ratio.
+//! Throughput of one bidi stream: raw quinn-proto against wt-quinn's sans-IO pairing
+//! ([`Http3Connection`]), on the same single-threaded driver loop, sending the same bytes. Prints
+//! both rates and their ratio, for two wires:
+//!
+//! - `udp`: quinn-udp sockets on loopback (GSO/GRO). Loopback loss and congestion control set
+//!   the pace, so both sides usually run at the same rate.
+//! - `memory`: the same loop hands the packets straight to the other endpoint, without loss, so
+//!   the run is CPU-bound and the ratio shows what the HTTP/3 and WebTransport layer costs.
 //!
 //! ```text
-//! cargo bench -p wt-quinn --bench throughput            # 256 MiB per run
-//! WT_BENCH_MIB=64 cargo bench -p wt-quinn --bench throughput
+//! cargo bench -p wt-quinn --bench throughput            # 256 MiB per run, both wires
+//! WT_BENCH_MIB=64 WT_BENCH_WIRE=memory cargo bench -p wt-quinn --bench throughput
 //! ```
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::io::IoSliceMut;
-use std::net::UdpSocket;
+use std::net::{SocketAddr, UdpSocket};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -38,6 +43,9 @@ impl Conn {
     }
 }
 
+/// A UDP datagram on the in-memory wire: the peer address (source or destination) and bytes.
+type Packet = (SocketAddr, Vec<u8>);
+
 struct Peer {
     sock: UdpSocket,
     state: UdpSocketState,
@@ -45,10 +53,13 @@ struct Peer {
     conns: HashMap<ConnectionHandle, Conn>,
     wt: bool,
     buf: Vec<u8>,
+    /// In-memory wire: packets for this peer (source, bytes) and packets it sent (destination,
+    /// bytes). `None` means the UDP socket is used.
+    memory: Option<(VecDeque<Packet>, Vec<Packet>)>,
 }
 
 impl Peer {
-    fn new(server: Option<quinn_proto::ServerConfig>, wt: bool) -> Peer {
+    fn new(server: Option<quinn_proto::ServerConfig>, wt: bool, memory: bool) -> Peer {
         let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
         sock.set_nonblocking(true).unwrap();
         let state = UdpSocketState::new((&sock).into()).unwrap();
@@ -67,6 +78,7 @@ impl Peer {
             conns: HashMap::new(),
             wt,
             buf: Vec::new(),
+            memory: memory.then(Default::default),
         }
     }
 
@@ -84,6 +96,13 @@ impl Peer {
     }
 
     fn recv(&mut self, now: Instant, storage: &mut [u8]) {
+        if let Some((inbox, _)) = self.memory.as_mut() {
+            let packets: Vec<Packet> = inbox.drain(..).collect();
+            for (src, data) in packets {
+                self.handle(now, src, None, BytesMut::from(&data[..]));
+            }
+            return;
+        }
         let slot = storage.len() / quinn_udp::BATCH_SIZE;
         let mut metas = [RecvMeta::default(); quinn_udp::BATCH_SIZE];
         loop {
@@ -100,37 +119,47 @@ impl Peer {
             };
             for (meta, buf) in metas.iter().zip(storage.chunks(slot)).take(n) {
                 for seg in buf[..meta.len].chunks(meta.stride.max(1)) {
-                    let mut resp = Vec::new();
-                    match self.ep.handle(
-                        now,
-                        meta.addr,
-                        meta.dst_ip,
-                        None,
-                        BytesMut::from(seg),
-                        &mut resp,
-                    ) {
-                        Some(DatagramEvent::ConnectionEvent(ch, ev)) => {
-                            if let Some(c) = self.conns.get_mut(&ch) {
-                                match c {
-                                    Conn::Raw(q) => q.handle_event(ev),
-                                    Conn::Wt(h) => h.handle_event(ev),
-                                }
-                            }
-                        }
-                        Some(DatagramEvent::NewConnection(inc)) => {
-                            let (ch, quic) = self.ep.accept(inc, now, &mut resp, None).unwrap();
-                            let c = self.wrap(ch, quic, now);
-                            self.conns.insert(ch, c);
-                        }
-                        Some(DatagramEvent::Response(t)) => self.send(&t, &resp[..t.size]),
-                        None => {}
-                    }
+                    self.handle(now, meta.addr, meta.dst_ip, BytesMut::from(seg));
                 }
             }
         }
     }
 
-    fn send(&self, t: &quinn_proto::Transmit, contents: &[u8]) {
+    /// Feeds one received UDP datagram to the endpoint.
+    fn handle(
+        &mut self,
+        now: Instant,
+        src: SocketAddr,
+        dst_ip: Option<std::net::IpAddr>,
+        data: BytesMut,
+    ) {
+        let mut resp = Vec::new();
+        match self.ep.handle(now, src, dst_ip, None, data, &mut resp) {
+            Some(DatagramEvent::ConnectionEvent(ch, ev)) => {
+                if let Some(c) = self.conns.get_mut(&ch) {
+                    match c {
+                        Conn::Raw(q) => q.handle_event(ev),
+                        Conn::Wt(h) => h.handle_event(ev),
+                    }
+                }
+            }
+            Some(DatagramEvent::NewConnection(inc)) => {
+                let (ch, quic) = self.ep.accept(inc, now, &mut resp, None).unwrap();
+                let c = self.wrap(ch, quic, now);
+                self.conns.insert(ch, c);
+            }
+            Some(DatagramEvent::Response(t)) => self.send(&t, &resp[..t.size]),
+            None => {}
+        }
+    }
+
+    fn send(&mut self, t: &quinn_proto::Transmit, contents: &[u8]) {
+        if let Some((_, outbox)) = self.memory.as_mut() {
+            for seg in contents.chunks(t.segment_size.unwrap_or(contents.len()).max(1)) {
+                outbox.push((t.destination, seg.to_vec()));
+            }
+            return;
+        }
         let tx = quinn_udp::Transmit {
             destination: t.destination,
             ecn: None,
@@ -174,7 +203,11 @@ impl Peer {
                     Conn::Wt(h) => h.poll_transmit(now, max, &mut self.buf),
                 };
                 match t {
-                    Some(t) => self.send(&t, &self.buf[..t.size]),
+                    Some(t) => {
+                        let buf = std::mem::take(&mut self.buf);
+                        self.send(&t, &buf[..t.size]);
+                        self.buf = buf;
+                    }
                     None => break,
                 }
             }
@@ -199,12 +232,21 @@ struct Receiver {
     done: bool,
 }
 
-fn run(wt: bool, total: usize) -> Duration {
+/// Moves the packets `from` sent into `to`'s inbox (in-memory wire only).
+fn carry(from: &mut Peer, to: &mut Peer) {
+    let src = from.sock.local_addr().unwrap();
+    let (Some((_, outbox)), Some((inbox, _))) = (from.memory.as_mut(), to.memory.as_mut()) else {
+        return;
+    };
+    inbox.extend(outbox.drain(..).map(|(_, data)| (src, data)));
+}
+
+fn run(wt: bool, memory: bool, total: usize) -> Duration {
     let cert = tls::self_signed().unwrap();
     let server_cfg = tls::server_config(vec![cert.cert.clone()], cert.key.clone_key()).unwrap();
     let client_cfg = tls::client_config_with_hashes(vec![cert.hash]).unwrap();
-    let mut server = Peer::new(Some(server_cfg), wt);
-    let mut client = Peer::new(None, wt);
+    let mut server = Peer::new(Some(server_cfg), wt, memory);
+    let mut client = Peer::new(None, wt, memory);
     let now = Instant::now();
     let server_addr = server.sock.local_addr().unwrap();
     let (ch, quic) = client
@@ -233,6 +275,8 @@ fn run(wt: bool, total: usize) -> Duration {
         }
         client.drive(now);
         server.drive(now);
+        carry(&mut client, &mut server);
+        carry(&mut server, &mut client);
     }
     let elapsed = start.map_or(Duration::ZERO, |s: Instant| s.elapsed());
     if std::env::var_os("WT_BENCH_STATS").is_some()
@@ -389,25 +433,46 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(3);
-    let total = mib << 20;
-    let mut raws = Vec::new();
-    let mut wts = Vec::new();
-    // Warm up once, then alternate so that both see the same machine state.
-    let _ = run(false, total.min(16 << 20));
-    for i in 0..runs {
-        let raw = total as f64 / 1e6 / run(false, total).as_secs_f64();
-        let wt = total as f64 / 1e6 / run(true, total).as_secs_f64();
-        println!("run {i}: raw quinn-proto {raw:.1} MB/s, wt-quinn {wt:.1} MB/s");
-        raws.push(raw);
-        wts.push(wt);
-    }
-    let median = |v: &mut Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
+    let wires = match std::env::var("WT_BENCH_WIRE").as_deref() {
+        Ok("udp") => vec![false],
+        Ok("memory") => vec![true],
+        _ => vec![false, true],
     };
-    let (raw, wt) = (median(&mut raws), median(&mut wts));
-    println!(
-        "one bidi stream, {mib} MiB, median of {runs}: raw quinn-proto {raw:.1} MB/s, wt-quinn {wt:.1} MB/s, ratio {:.3}",
-        wt / raw
-    );
+    let total = mib << 20;
+    for memory in wires {
+        let wire = if memory { "in memory" } else { "UDP loopback" };
+        let mut raws = Vec::new();
+        let mut wts = Vec::new();
+        // WT_BENCH_ONLY=raw|wt runs one side only (for profiling or counting instructions with
+        // valgrind); the ratio is then meaningless.
+        let only = std::env::var("WT_BENCH_ONLY").unwrap_or_default();
+        // Warm up once, then alternate so that both see the same machine state.
+        if only.is_empty() {
+            let _ = run(false, memory, total.min(16 << 20));
+        }
+        let rate = |wt: bool| {
+            let skip = (only == "raw" && wt) || (only == "wt" && !wt);
+            if skip {
+                f64::NAN
+            } else {
+                total as f64 / 1e6 / run(wt, memory, total).as_secs_f64()
+            }
+        };
+        for i in 0..runs {
+            let raw = rate(false);
+            let wt = rate(true);
+            println!("{wire}, run {i}: raw quinn-proto {raw:.1} MB/s, wt-quinn {wt:.1} MB/s");
+            raws.push(raw);
+            wts.push(wt);
+        }
+        let median = |v: &mut Vec<f64>| {
+            v.sort_by(f64::total_cmp);
+            v[v.len() / 2]
+        };
+        let (raw, wt) = (median(&mut raws), median(&mut wts));
+        println!(
+            "{wire}, one bidi stream, {mib} MiB, median of {runs}: raw quinn-proto {raw:.1} MB/s, wt-quinn {wt:.1} MB/s, ratio {:.3}",
+            wt / raw
+        );
+    }
 }

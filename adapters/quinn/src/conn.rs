@@ -6,8 +6,8 @@
 //! [`Http3Connection`] owns both connections and a translator, for custom event loops; the
 //! tokio driver uses a [`Translator`] directly because its engine lives in a shared lock.
 
-use std::collections::HashSet;
 use std::time::Instant;
+use wt_proto::id::IdSet;
 
 use bytes::{Bytes, BytesMut};
 use quinn_proto::{
@@ -69,7 +69,7 @@ pub struct Translator {
     /// Of them, the ones the engine asked for.
     used: [u64; 2],
     /// Streams whose reading stopped because the engine's budget was 0.
-    starved: HashSet<StreamId>,
+    starved: IdSet<StreamId>,
     newly_starved: Vec<StreamId>,
     lost: Option<ConnectionError>,
     /// Streams whose send side quinn reported fully acknowledged.
@@ -89,7 +89,7 @@ impl Translator {
             connected: false,
             opened: [0; 2],
             used: [0; 2],
-            starved: HashSet::new(),
+            starved: IdSet::default(),
             newly_starved: Vec::new(),
             lost: None,
             finished: Vec::new(),

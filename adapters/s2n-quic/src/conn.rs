@@ -15,7 +15,8 @@
 //! * Writing: a chunk s2n-quic cannot take goes back to the engine (`handle_write_blocked`);
 //!   `poll_send_ready` tells when to call `handle_stream_writable`. No queue in between.
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeSet, VecDeque};
+
 use std::future::Future;
 use std::future::poll_fn;
 use std::pin::Pin;
@@ -23,6 +24,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
+use wt_proto::id::IdMap;
 
 use bytes::Bytes;
 use s2n_quic::application::Error as AppError;
@@ -210,13 +212,13 @@ pub(crate) fn spawn(
         shared: shared.clone(),
         ctl: ctl.clone(),
         requests,
-        send: HashMap::new(),
-        recv: HashMap::new(),
-        flushing: HashMap::new(),
+        send: IdMap::default(),
+        recv: IdMap::default(),
+        flushing: IdMap::default(),
         pool: [VecDeque::new(), VecDeque::new()],
         opened: [0; 2],
         used: [0; 2],
-        pending_open: HashMap::new(),
+        pending_open: IdMap::default(),
         accept_waker: wakes.waker(Key::Accept),
         dg_waker: wakes.waker(Key::Datagram),
         open_wakers: [wakes.waker(Key::Open(0)), wakes.waker(Key::Open(1))],
@@ -242,10 +244,10 @@ struct ConnDriver {
     shared: Arc<Shared>,
     ctl: Arc<ConnCtl>,
     requests: Option<mpsc::Sender<SessionRequest>>,
-    send: HashMap<StreamId, SendEntry>,
-    recv: HashMap<StreamId, RecvEntry>,
+    send: IdMap<StreamId, SendEntry>,
+    recv: IdMap<StreamId, RecvEntry>,
     /// Client: finished send halves not yet acknowledged (the CONNECT stream's FIN among them).
-    flushing: HashMap<StreamId, (QSend, Waker)>,
+    flushing: IdMap<StreamId, (QSend, Waker)>,
     /// Streams opened in s2n-quic that the engine has not asked for yet, in id order.
     pool: [VecDeque<Opened>; 2],
     /// Streams opened in s2n-quic per direction (the engine's credit).
@@ -253,7 +255,7 @@ struct ConnDriver {
     /// Of them, the ones the engine asked for.
     used: [u64; 2],
     /// Streams the engine opened beyond what s2n-quic had opened: a reset to apply on opening.
-    pending_open: HashMap<StreamId, Option<Code>>,
+    pending_open: IdMap<StreamId, Option<Code>>,
     accept_waker: Waker,
     dg_waker: Waker,
     open_wakers: [Waker; 2],

@@ -15,12 +15,13 @@
 //! 4. Tell the session layer why the transport ended with [`Inner::set_transport_error`]
 //!    before calling `engine.handle_connection_closed`.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::Waker;
 
 use bytes::Bytes;
 use tracing::debug;
+use wt_proto::id::{IdMap, IdSet};
 use wt_proto::{CloseCause, Code, ConnectRequest, Connection, Dir, Event, SessionId, StreamId};
 
 use crate::error::{CloseInfo, CloseKind, Error};
@@ -52,15 +53,15 @@ impl Shared {
         Arc::new(Self {
             inner: Mutex::new(Inner {
                 engine,
-                sessions: HashMap::new(),
-                streams: HashMap::new(),
+                sessions: IdMap::default(),
+                streams: IdMap::default(),
                 requests: VecDeque::new(),
                 open_wakers: Vec::new(),
                 conn_error: None,
                 transport_error: None,
                 max_datagram: 0,
                 datagram_limit,
-                starved: HashSet::new(),
+                starved: IdSet::default(),
                 unstarved: Vec::new(),
                 had_session: false,
             }),
@@ -93,7 +94,7 @@ pub(crate) struct SessState {
     pub datagrams: VecDeque<Bytes>,
     pub datagrams_dropped: u64,
     pub accept: [VecDeque<StreamId>; 2],
-    pub streams: HashSet<StreamId>,
+    pub streams: IdSet<StreamId>,
     pub wakers: Vec<Waker>,
     /// Live `Session` handles (0 before the request is accepted or the connect completes).
     pub handles: usize,
@@ -112,7 +113,7 @@ impl SessState {
             datagrams: VecDeque::new(),
             datagrams_dropped: 0,
             accept: [VecDeque::new(), VecDeque::new()],
-            streams: HashSet::new(),
+            streams: IdSet::default(),
             wakers: Vec::new(),
             handles: 0,
             draining: false,
@@ -160,15 +161,15 @@ impl StrState {
 pub struct Inner {
     /// The engine. A driver feeds it and executes its actions; the handles call it.
     pub engine: Connection,
-    pub(crate) sessions: HashMap<SessionId, SessState>,
-    pub(crate) streams: HashMap<StreamId, StrState>,
+    pub(crate) sessions: IdMap<SessionId, SessState>,
+    pub(crate) streams: IdMap<StreamId, StrState>,
     requests: VecDeque<(SessionId, ConnectRequest)>,
     pub(crate) open_wakers: Vec<Waker>,
     conn_error: Option<Error>,
     transport_error: Option<Error>,
     max_datagram: usize,
     pub(crate) datagram_limit: usize,
-    starved: HashSet<StreamId>,
+    starved: IdSet<StreamId>,
     unstarved: Vec<StreamId>,
     had_session: bool,
 }
