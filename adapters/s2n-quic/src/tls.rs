@@ -10,10 +10,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::RootCertStore;
 use rustls::crypto::CryptoProvider;
-use rustls::{DigitallySignedStruct, RootCertStore, SignatureScheme};
-use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
+use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use s2n_quic::provider::limits::Limits;
 
 /// The ALPN token of HTTP/3.
@@ -82,28 +81,15 @@ impl SelfSigned {
     }
 }
 
-/// Lowercase hex of `bytes`.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Parses a hex SHA-256 hash (colons and spaces allowed).
-pub fn parse_hash(text: &str) -> Option<[u8; 32]> {
-    let digits: Vec<u8> = text.bytes().filter(|b| !matches!(b, b':' | b' ')).collect();
-    if digits.len() != 64 {
-        return None;
-    }
-    let mut out = [0u8; 32];
-    for (o, pair) in out.iter_mut().zip(digits.chunks(2)) {
-        let s = std::str::from_utf8(pair).ok()?;
-        *o = u8::from_str_radix(s, 16).ok()?;
-    }
-    Some(out)
-}
+pub use wt_session::pinned::{hex, parse_hash};
 
 /// SHA-256 of a certificate.
 pub fn cert_hash(cert: &CertificateDer<'_>) -> [u8; 32] {
-    let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, cert.as_ref());
+    sha256(cert.as_ref())
+}
+
+fn sha256(bytes: &[u8]) -> [u8; 32] {
+    let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes);
     let mut out = [0u8; 32];
     out.copy_from_slice(d.as_ref());
     out
@@ -344,75 +330,13 @@ pub fn client_config(roots: RootCertStore) -> Result<ClientConfig, TlsError> {
 /// with a custom verifier (see the capability table in the README).
 pub fn client_config_with_hashes(hashes: Vec<[u8; 32]>) -> Result<ClientConfig, TlsError> {
     let provider = provider();
-    let verifier = HashVerifier {
-        hashes,
-        provider: provider.clone(),
-    };
+    let verifier = wt_session::pinned::HashVerifier::new(hashes, provider.clone(), sha256);
     let tls = rustls::ClientConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13])?
         .dangerous()
         .with_custom_certificate_verifier(Arc::new(verifier))
         .with_no_client_auth();
     Ok(rustls_client(tls))
-}
-
-#[derive(Debug)]
-struct HashVerifier {
-    hashes: Vec<[u8; 32]>,
-    provider: Arc<CryptoProvider>,
-}
-
-impl ServerCertVerifier for HashVerifier {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        if self.hashes.contains(&cert_hash(end_entity)) {
-            Ok(ServerCertVerified::assertion())
-        } else {
-            Err(rustls::Error::InvalidCertificate(
-                rustls::CertificateError::UnknownIssuer,
-            ))
-        }
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider
-            .signature_verification_algorithms
-            .supported_schemes()
-    }
 }
 
 #[cfg(test)]

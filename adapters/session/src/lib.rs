@@ -1,7 +1,6 @@
 //! # wt-session: runtime-agnostic async WebTransport sessions
 //!
-//! The application-facing API shared by the transport adapters (`wt-quinn`, later
-//! `wt-s2n-quic`): [`Session`], [`SendStream`]/[`RecvStream`] (tokio `AsyncWrite`/`AsyncRead`,
+//! The application-facing API shared by the transport adapters (`wt-quinn`, `wt-s2n-quic`): [`Session`], [`SendStream`]/[`RecvStream`] (tokio `AsyncWrite`/`AsyncRead`,
 //! plus zero-copy chunk calls), [`SessionRequest`] and one [`Error`] type. It depends on no
 //! QUIC stack and no runtime: a transport driver owns the QUIC side and talks to this crate
 //! through [`Shared`] and [`Inner`] (see the [`shared`] module for the protocol).
@@ -14,11 +13,15 @@
 //!
 //! Feature `demo` (off by default): the module `demo`, the demo server application (routes `/echo`,
 //! `/open`, `/close`, `/report`) that `wt-server` and the adapters' tests run on either stack;
-//! it needs tokio's `rt` and `time`.
+//! it needs tokio's `rt` and `time`. Feature `pinned` (off by default): the module `pinned`,
+//! certificate pinning by SHA-256 for rustls clients, with the crypto provider left to the
+//! adapter.
 
 #[cfg(feature = "demo")]
 pub mod demo;
 mod error;
+#[cfg(feature = "pinned")]
+pub mod pinned;
 mod request;
 mod session;
 pub mod shared;

@@ -89,15 +89,7 @@ impl Backend {
     }
 }
 
-/// Lowercase hex of `bytes`.
-pub fn hex(bytes: &[u8]) -> String {
-    wt_quinn::tls::hex(bytes)
-}
-
-/// Parses a hex SHA-256 hash (colons and spaces allowed).
-pub fn parse_hash(text: &str) -> Option<[u8; 32]> {
-    wt_quinn::tls::parse_hash(text)
-}
+pub use wt_quinn::tls::{hex, parse_hash};
 
 /// How a client verifies the server.
 pub enum Trust {
