@@ -94,7 +94,7 @@ impl Default for Config {
             max_held_request_bytes: 16 * 1024,
             max_field_section_size: 16 * 1024,
             max_datagram_capsule: 64 * 1024,
-            stream_send_buffer: 256 * 1024,
+            stream_send_buffer: 1024 * 1024,
             stream_recv_buffer: 256 * 1024,
             max_connect_stream_buffer: 16 * 1024,
             session_idle_timeout: None,
