@@ -9,15 +9,14 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
-use http::HeaderMap;
 use quinn_proto::{ConnectionHandle, DatagramEvent, EndpointConfig};
 use quinn_udp::{RecvMeta, UdpSocketState};
 use tokio::io::Interest;
 use tokio::net::UdpSocket;
 use tokio::sync::{Notify, mpsc, oneshot};
 use tracing::{debug, info, trace, warn};
-use wt_proto::{Code, Config, ConnectRequest, Connection, ProtocolToken, Side};
-use wt_session::{Error, Session, SessionRequest, Shared};
+use wt_proto::{Code, Config, Connection, Side};
+use wt_session::{ConnectOptions, Error, Session, SessionRequest, Shared};
 
 use crate::conn::Translator;
 
@@ -28,17 +27,6 @@ const CLIENT_CLOSE_GRACE: Duration = Duration::from_secs(1);
 const ACCEPT_QUEUE: usize = 256;
 /// Receive calls per loop turn before the connections get a turn.
 const RECV_BURST: usize = 16;
-
-/// Options of a client session request.
-#[derive(Clone, Debug, Default)]
-pub struct ConnectOptions {
-    /// Application protocols to offer (`WT-Available-Protocols`).
-    pub protocols: Vec<String>,
-    /// An `origin` to send.
-    pub origin: Option<String>,
-    /// More request header fields.
-    pub headers: HeaderMap,
-}
 
 enum Cmd {
     Connect {
@@ -182,34 +170,15 @@ impl Endpoint {
 
     /// Client: [`connect`](Self::connect) with offered protocols, an origin or more headers.
     pub async fn connect_with(&self, url: &str, options: ConnectOptions) -> Result<Session, Error> {
-        let uri: http::Uri = url
-            .parse()
-            .map_err(|e| Error::Invalid(format!("bad URL {url:?}: {e}")))?;
-        if uri.scheme_str() != Some("https") {
-            return Err(Error::Invalid(format!("not an https URL: {url}")));
-        }
-        let host = uri
-            .host()
-            .ok_or_else(|| Error::Invalid(format!("no host in {url}")))?;
-        let port = uri.port_u16().unwrap_or(443);
-        let bare = host
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_string();
+        let target = wt_session::Target::parse(url, options)?;
+        let bare = target.host.clone();
+        let port = target.port;
         let want_v6 = self.local_addr.is_ipv6();
         let addr = tokio::net::lookup_host((bare.as_str(), port))
             .await
             .map_err(|e| Error::ConnectionLost(format!("cannot resolve {bare}: {e}")))?
             .find(|a| a.is_ipv6() == want_v6)
             .ok_or_else(|| Error::ConnectionLost(format!("no usable address for {bare}")))?;
-        let authority = uri
-            .authority()
-            .map(|a| a.as_str().to_string())
-            .unwrap_or_else(|| format!("{host}:{port}"));
-        let path = uri
-            .path_and_query()
-            .map(|p| p.as_str().to_string())
-            .unwrap_or_else(|| "/".into());
         let (reply, rx) = oneshot::channel();
         {
             let ep = &self.alive.ep;
@@ -226,11 +195,7 @@ impl Endpoint {
         let shared = rx
             .await
             .map_err(|_| Error::ConnectionLost("endpoint closed".into()))??;
-        let mut request = ConnectRequest::new(ProtocolToken::WebTransport, authority, path);
-        request.available_protocols = options.protocols;
-        request.origin = options.origin;
-        request.headers = options.headers;
-        Session::connect(shared, request).await
+        Session::connect(shared, target.request).await
     }
 
     /// Closes every connection and stops the driver (also done when the last handle drops).

@@ -6,12 +6,11 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
-use http::HeaderMap;
 use s2n_quic::client::Connect;
 use tokio::sync::{Notify, mpsc};
 use tracing::debug;
-use wt_proto::{Config, ConnectRequest, ProtocolToken, Side};
-use wt_session::{Error, Session, SessionRequest};
+use wt_proto::{Config, Side};
+use wt_session::{ConnectOptions, Error, Session, SessionRequest};
 
 use crate::conn::{self, ConnCtl};
 use crate::tls::{ClientConfig, ClientTls, ServerConfig};
@@ -22,17 +21,6 @@ const ACCEPT_QUEUE: usize = 256;
 const DATAGRAM_QUEUE: usize = 1024;
 /// The largest DATAGRAM frame header: the type byte and an 8-byte length varint.
 const DATAGRAM_FRAME_HEADER_BOUND: u64 = 1 + 8;
-
-/// Options of a client session request.
-#[derive(Clone, Debug, Default)]
-pub struct ConnectOptions {
-    /// Application protocols to offer (`WT-Available-Protocols`).
-    pub protocols: Vec<String>,
-    /// An `origin` to send.
-    pub origin: Option<String>,
-    /// More request header fields.
-    pub headers: HeaderMap,
-}
 
 struct EpShared {
     closed: AtomicBool,
@@ -258,34 +246,15 @@ impl Endpoint {
         if ep.closed.load(Ordering::SeqCst) {
             return Err(Error::ConnectionLost("endpoint closed".into()));
         }
-        let uri: http::Uri = url
-            .parse()
-            .map_err(|e| Error::Invalid(format!("bad URL {url:?}: {e}")))?;
-        if uri.scheme_str() != Some("https") {
-            return Err(Error::Invalid(format!("not an https URL: {url}")));
-        }
-        let host = uri
-            .host()
-            .ok_or_else(|| Error::Invalid(format!("no host in {url}")))?;
-        let port = uri.port_u16().unwrap_or(443);
-        let bare = host
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_string();
+        let target = wt_session::Target::parse(url, options)?;
+        let bare = target.host.clone();
+        let port = target.port;
         let want_v6 = self.local_addr.is_ipv6();
         let addr = tokio::net::lookup_host((bare.as_str(), port))
             .await
             .map_err(|e| Error::ConnectionLost(format!("cannot resolve {bare}: {e}")))?
             .find(|a| a.is_ipv6() == want_v6)
             .ok_or_else(|| Error::ConnectionLost(format!("no usable address for {bare}")))?;
-        let authority = uri
-            .authority()
-            .map(|a| a.as_str().to_string())
-            .unwrap_or_else(|| format!("{host}:{port}"));
-        let path = uri
-            .path_and_query()
-            .map(|p| p.as_str().to_string())
-            .unwrap_or_else(|| "/".into());
         debug!(%addr, server_name = %bare, "connecting");
         let conn = client
             .connect(Connect::new(addr).with_server_name(bare.as_str()))
@@ -293,11 +262,7 @@ impl Endpoint {
             .map_err(|e| conn::close_info(Some(&e)).2)?;
         let (shared, ctl) = conn::spawn(conn, Side::Client, ep.config.clone(), None);
         ep.register(&ctl);
-        let mut request = ConnectRequest::new(ProtocolToken::WebTransport, authority, path);
-        request.available_protocols = options.protocols;
-        request.origin = options.origin;
-        request.headers = options.headers;
-        Session::connect(shared, request).await
+        Session::connect(shared, target.request).await
     }
 
     /// Closes every connection and stops accepting (also done when the last handle drops).

@@ -19,8 +19,9 @@ pub mod driver;
 pub mod tls;
 mod wake;
 
-pub use driver::{ConnectOptions, Endpoint};
+pub use driver::Endpoint;
 pub use wt_proto;
+pub use wt_session::ConnectOptions;
 pub use wt_session::{
     CloseInfo, CloseKind, Error, RecvStream, SendStream, Session, SessionRequest,
 };

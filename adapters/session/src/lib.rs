@@ -26,10 +26,12 @@ mod request;
 mod session;
 pub mod shared;
 mod stream;
+pub mod target;
 
 pub use error::{CloseInfo, CloseKind, Error};
 pub use request::SessionRequest;
 pub use session::Session;
 pub use shared::{Inner, Shared, WakeDriver};
 pub use stream::{RecvStream, SendStream};
+pub use target::{ConnectOptions, Target};
 pub use wt_proto;
