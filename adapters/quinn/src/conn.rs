@@ -203,9 +203,12 @@ impl Translator {
             let budget = engine.recv_budget(stream);
             if budget == 0 {
                 trace!(%stream, "engine buffer full: reading paused");
-                if self.starved.insert(stream) {
-                    self.newly_starved.push(stream);
-                }
+                // Reported every time, not only when newly paused: the session layer forgets a
+                // stream once the application read from it, and a pass that refills the
+                // buffer before `retry_starved` ran must pause it there again, or no one
+                // would resume reading it.
+                self.starved.insert(stream);
+                self.newly_starved.push(stream);
                 break;
             }
             match chunks.next(budget) {
