@@ -1,7 +1,8 @@
 //! A tokio driver: one UDP socket (quinn-udp, with GSO and GRO), one quinn-proto endpoint and
 //! its connections, each paired with an engine shared with the application's handles.
 
-use std::collections::{HashMap, VecDeque};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::io::{self, IoSliceMut};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -44,6 +45,8 @@ struct EpShared {
     notify: Notify,
     cmds: Mutex<VecDeque<Cmd>>,
     closed: AtomicBool,
+    /// Connections whose engine the application changed since the driver last looked.
+    woken: Mutex<Vec<ConnectionHandle>>,
 }
 
 /// The part only the user's handles hold: dropping the last one shuts the endpoint down.
@@ -128,6 +131,7 @@ impl Endpoint {
             notify: Notify::new(),
             cmds: Mutex::new(VecDeque::new()),
             closed: AtomicBool::new(false),
+            woken: Mutex::new(Vec::new()),
         });
         let is_server = server.is_some();
         let endpoint = quinn_proto::Endpoint::new(
@@ -143,6 +147,8 @@ impl Endpoint {
             state,
             endpoint,
             conns: HashMap::new(),
+            ready: Vec::new(),
+            timers: BinaryHeap::new(),
             config,
             client,
             requests: tx,
@@ -217,6 +223,12 @@ struct Conn {
     /// Client: when all sessions had ended.
     ended_at: Option<Instant>,
     closing: bool,
+    /// Set while the application's wake-up for this connection is in `EpShared::woken`.
+    woken: Arc<AtomicBool>,
+    /// In `Driver::ready`.
+    ready: bool,
+    /// The deadline of this connection's entry in `Driver::timers` (older entries are stale).
+    deadline: Option<Instant>,
 }
 
 struct Driver {
@@ -225,6 +237,12 @@ struct Driver {
     state: UdpSocketState,
     endpoint: quinn_proto::Endpoint,
     conns: HashMap<ConnectionHandle, Conn>,
+    /// Connections to drive in this pass: they had input, a wake-up or an expired timer. Work
+    /// per pass is proportional to these, not to all connections.
+    ready: Vec<ConnectionHandle>,
+    /// Each connection's next deadline (lazily deleted: an entry counts only while it equals
+    /// the connection's `deadline`).
+    timers: BinaryHeap<Reverse<(Instant, usize)>>,
     config: Config,
     client: Option<quinn_proto::ClientConfig>,
     requests: mpsc::Sender<SessionRequest>,
@@ -264,10 +282,112 @@ fn transport_error(e: &quinn_proto::ConnectionError) -> Error {
 }
 
 impl Driver {
-    fn new_shared(&self, side: Side, now: Instant) -> Arc<Shared> {
+    /// A new connection's state, woken by the application through `EpShared::woken`.
+    fn new_conn(
+        &mut self,
+        ch: ConnectionHandle,
+        quic: quinn_proto::Connection,
+        side: Side,
+        now: Instant,
+    ) -> Arc<Shared> {
         let ep = self.ep.clone();
         let engine = Connection::new(side, self.config.clone(), now);
-        Shared::new(engine, Arc::new(move || ep.notify.notify_one()))
+        let woken = Arc::new(AtomicBool::new(false));
+        let flag = woken.clone();
+        let shared = Shared::new(
+            engine,
+            Arc::new(move || {
+                if !flag.swap(true, Ordering::AcqRel) {
+                    ep.woken.lock().unwrap_or_else(|e| e.into_inner()).push(ch);
+                    ep.notify.notify_one();
+                }
+            }),
+        );
+        self.conns.insert(
+            ch,
+            Conn {
+                quic,
+                tr: Translator::new(),
+                shared: shared.clone(),
+                side,
+                ended_at: None,
+                closing: false,
+                woken,
+                ready: false,
+                deadline: None,
+            },
+        );
+        self.mark_ready(ch);
+        shared
+    }
+
+    /// Queues a connection for the next pass (once).
+    fn mark_ready(&mut self, ch: ConnectionHandle) {
+        if let Some(c) = self.conns.get_mut(&ch)
+            && !c.ready
+        {
+            c.ready = true;
+            self.ready.push(ch);
+        }
+    }
+
+    /// Moves the application's wake-ups and the expired timers into `ready`.
+    fn collect_ready(&mut self, now: Instant) {
+        let woken = std::mem::take(&mut *self.ep.woken.lock().unwrap_or_else(|e| e.into_inner()));
+        for ch in woken {
+            if let Some(c) = self.conns.get(&ch) {
+                c.woken.store(false, Ordering::Release);
+            }
+            self.mark_ready(ch);
+        }
+        while let Some(Reverse((t, h))) = self.timers.peek().copied() {
+            if t > now {
+                break;
+            }
+            self.timers.pop();
+            let ch = ConnectionHandle(h);
+            if self.conns.get(&ch).is_some_and(|c| c.deadline == Some(t)) {
+                if let Some(c) = self.conns.get_mut(&ch) {
+                    c.deadline = None;
+                }
+                self.mark_ready(ch);
+            }
+        }
+    }
+
+    /// Records a connection's next deadline after it was driven.
+    fn schedule(&mut self, ch: ConnectionHandle) {
+        let Some(c) = self.conns.get_mut(&ch) else {
+            return;
+        };
+        let mut t = c.quic.poll_timeout();
+        let mut min = |x: Option<Instant>| {
+            if let Some(x) = x {
+                t = Some(t.map_or(x, |t: Instant| t.min(x)));
+            }
+        };
+        min(c.shared.lock().engine.poll_timeout());
+        if !c.closing
+            && let Some(e) = c.ended_at
+        {
+            min(e.checked_add(CLIENT_CLOSE_GRACE));
+        }
+        if t != c.deadline {
+            c.deadline = t;
+            if let Some(t) = t {
+                self.timers.push(Reverse((t, ch.0)));
+            }
+        }
+        // Stale entries are dropped when they expire; rebuild before they outnumber the live
+        // ones (a busy connection moves its deadline on every pass), so the heap stays
+        // O(connections) and the rebuild is amortized O(1) per push.
+        if self.timers.len() > 2 * self.conns.len() + 64 {
+            self.timers = self
+                .conns
+                .iter()
+                .filter_map(|(h, c)| c.deadline.map(|t| Reverse((t, h.0))))
+                .collect();
+        }
     }
 
     async fn run(mut self) {
@@ -307,22 +427,32 @@ impl Driver {
             self.commands(now);
             let busy = self.receive(now, &mut storage, &mut resp).await;
             let now = Instant::now();
-            let mut gone = Vec::new();
-            let handles: Vec<ConnectionHandle> = self.conns.keys().copied().collect();
-            for ch in handles {
-                if self.drive(ch, now, &mut tx_buf).await {
-                    gone.push(ch);
+            if shutting_down_since.is_some() {
+                let all: Vec<ConnectionHandle> = self.conns.keys().copied().collect();
+                for ch in all {
+                    self.mark_ready(ch);
                 }
             }
-            for ch in gone {
-                self.conns.remove(&ch);
-                trace!(?ch, "connection drained");
+            self.collect_ready(now);
+            let ready = std::mem::take(&mut self.ready);
+            for &ch in &ready {
+                if let Some(c) = self.conns.get_mut(&ch) {
+                    c.ready = false;
+                }
             }
-            if busy {
+            for ch in ready {
+                if self.drive(ch, now, &mut tx_buf).await {
+                    self.conns.remove(&ch);
+                    trace!(?ch, "connection drained");
+                } else {
+                    self.schedule(ch);
+                }
+            }
+            if busy || !self.ready.is_empty() {
                 tokio::task::yield_now().await;
                 continue;
             }
-            let deadline = self.next_timeout();
+            let deadline = self.timers.peek().map(|Reverse((t, _))| *t);
             let sleep = async {
                 match deadline {
                     Some(t) => tokio::time::sleep_until(tokio::time::Instant::from_std(t)).await,
@@ -358,19 +488,8 @@ impl Driver {
                     };
                     match self.endpoint.connect(now, config, addr, &server_name) {
                         Ok((ch, quic)) => {
-                            let shared = self.new_shared(Side::Client, now);
                             debug!(%addr, %server_name, "connecting");
-                            self.conns.insert(
-                                ch,
-                                Conn {
-                                    quic,
-                                    tr: Translator::new(),
-                                    shared: shared.clone(),
-                                    side: Side::Client,
-                                    ended_at: None,
-                                    closing: false,
-                                },
-                            );
+                            let shared = self.new_conn(ch, quic, Side::Client, now);
                             let _ = reply.send(Ok(shared));
                         }
                         Err(e) => {
@@ -421,6 +540,7 @@ impl Driver {
                         Some(DatagramEvent::ConnectionEvent(ch, ev)) => {
                             if let Some(c) = self.conns.get_mut(&ch) {
                                 c.quic.handle_event(ev);
+                                self.mark_ready(ch);
                             }
                         }
                         Some(DatagramEvent::NewConnection(incoming)) => {
@@ -431,18 +551,7 @@ impl Driver {
                             match self.endpoint.accept(incoming, now, resp, None) {
                                 Ok((ch, quic)) => {
                                     debug!(remote = %quic.remote_address(), "incoming connection");
-                                    let shared = self.new_shared(Side::Server, now);
-                                    self.conns.insert(
-                                        ch,
-                                        Conn {
-                                            quic,
-                                            tr: Translator::new(),
-                                            shared,
-                                            side: Side::Server,
-                                            ended_at: None,
-                                            closing: false,
-                                        },
-                                    );
+                                    self.new_conn(ch, quic, Side::Server, now);
                                 }
                                 Err(e) => {
                                     debug!(error = %e.cause, "connection refused");
@@ -534,8 +643,8 @@ impl Driver {
             c.quic.is_drained()
         };
         if sent >= 64 {
-            // Let the socket and other connections in; come back at once.
-            self.ep.notify.notify_one();
+            // Let the socket and other connections in; come back in the next pass.
+            self.mark_ready(ch);
         }
         if !requests.is_empty() {
             let shared = self.conns.get(&ch).map(|c| c.shared.clone());
@@ -555,25 +664,6 @@ impl Driver {
             }
         }
         drained
-    }
-
-    fn next_timeout(&mut self) -> Option<Instant> {
-        let mut t: Option<Instant> = None;
-        let mut min = |x: Option<Instant>| {
-            if let Some(x) = x {
-                t = Some(t.map_or(x, |t| t.min(x)));
-            }
-        };
-        for c in self.conns.values_mut() {
-            min(c.quic.poll_timeout());
-            min(c.shared.lock().engine.poll_timeout());
-            if !c.closing
-                && let Some(e) = c.ended_at
-            {
-                min(e.checked_add(CLIENT_CLOSE_GRACE));
-            }
-        }
-        t
     }
 }
 
