@@ -316,6 +316,17 @@ impl Connection {
         self.close_action.take()
     }
 
+    /// How many more received datagrams the engine queues for the application before it
+    /// drops them ([`Config::max_queued_datagrams`](crate::Config::max_queued_datagrams) minus
+    /// the undrained `Event::Datagram`s). A transport should stop feeding datagrams at 0, leave
+    /// the rest in its own receive buffer and continue once the events were polled, so that a
+    /// burst is bounded by the transport's buffer and not cut at this one.
+    pub fn datagram_room(&self) -> usize {
+        self.config
+            .max_queued_datagrams
+            .saturating_sub(self.queued_datagrams)
+    }
+
     /// The next application event.
     pub fn poll_event(&mut self) -> Option<Event> {
         let ev = self.events.pop_front()?;

@@ -74,6 +74,8 @@ pub struct Translator {
     lost: Option<ConnectionError>,
     /// Streams whose send side quinn reported fully acknowledged.
     finished: Vec<StreamId>,
+    /// quinn may hold received datagrams not yet moved into the engine.
+    datagrams_pending: bool,
 }
 
 impl Default for Translator {
@@ -93,6 +95,7 @@ impl Translator {
             newly_starved: Vec::new(),
             lost: None,
             finished: Vec::new(),
+            datagrams_pending: false,
         }
     }
 
@@ -162,12 +165,43 @@ impl Translator {
                 self.refill(quic, engine, dir);
             }
             Event::DatagramReceived => {
-                while let Some(d) = quic.datagrams().recv() {
-                    engine.handle_datagram(d);
-                }
+                // Moved by `recv_datagrams`, as far as the application has room for them.
+                self.datagrams_pending = true;
             }
             Event::DatagramsUnblocked => {}
         }
+    }
+
+    /// Moves up to `room` received datagrams from quinn into the engine, and no more than the
+    /// engine has room for ([`Connection::datagram_room`]); the rest wait in quinn's receive
+    /// buffer (which drops the oldest when full: the one place a received datagram is
+    /// dropped). Returns how many were moved. Call it again after polling the engine's events
+    /// while [`datagrams_pending`](Self::datagrams_pending).
+    pub fn recv_datagrams(
+        &mut self,
+        quic: &mut quinn_proto::Connection,
+        engine: &mut Connection,
+        room: usize,
+    ) -> usize {
+        let mut moved = 0;
+        while self.datagrams_pending {
+            if moved >= room || engine.datagram_room() == 0 {
+                break;
+            }
+            match quic.datagrams().recv() {
+                Some(d) => {
+                    engine.handle_datagram(d);
+                    moved += 1;
+                }
+                None => self.datagrams_pending = false,
+            }
+        }
+        moved
+    }
+
+    /// Whether quinn may still hold received datagrams the engine had no room for.
+    pub fn datagrams_pending(&self) -> bool {
+        self.datagrams_pending
     }
 
     /// Opens quinn streams ahead of the engine and gives the engine exactly that credit.
@@ -428,6 +462,8 @@ impl Http3Connection {
             self.translator
                 .handle_event(&mut self.quic, &mut self.engine, ev);
         }
+        self.translator
+            .recv_datagrams(&mut self.quic, &mut self.engine, usize::MAX);
         // Reading resumes on its own here: there is no session layer to tell us.
         self.translator.take_newly_starved();
     }

@@ -2,7 +2,7 @@
 //! its connections, each paired with an engine shared with the application's handles.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::collections::{BinaryHeap, VecDeque};
 use std::io::{self, IoSliceMut};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -146,7 +146,7 @@ impl Endpoint {
             socket,
             state,
             endpoint,
-            conns: HashMap::new(),
+            conns: ConnTable::default(),
             ready: Vec::new(),
             timers: BinaryHeap::new(),
             config,
@@ -231,12 +231,70 @@ struct Conn {
     deadline: Option<Instant>,
 }
 
+/// The connections by handle. quinn-proto's handles are small slab indices that it reuses, so
+/// a vector indexed by them finds a connection without hashing (once per received packet).
+#[derive(Default)]
+struct ConnTable {
+    slots: Vec<Option<Conn>>,
+    len: usize,
+}
+
+impl ConnTable {
+    fn insert(&mut self, ch: ConnectionHandle, conn: Conn) {
+        if self.slots.len() <= ch.0 {
+            self.slots.resize_with(ch.0 + 1, || None);
+        }
+        if let Some(slot) = self.slots.get_mut(ch.0)
+            && slot.replace(conn).is_none()
+        {
+            self.len += 1;
+        }
+    }
+
+    fn get(&self, ch: &ConnectionHandle) -> Option<&Conn> {
+        self.slots.get(ch.0)?.as_ref()
+    }
+
+    fn get_mut(&mut self, ch: &ConnectionHandle) -> Option<&mut Conn> {
+        self.slots.get_mut(ch.0)?.as_mut()
+    }
+
+    fn remove(&mut self, ch: &ConnectionHandle) -> Option<Conn> {
+        let conn = self.slots.get_mut(ch.0)?.take()?;
+        self.len -= 1;
+        Some(conn)
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (ConnectionHandle, &Conn)> {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| Some((ConnectionHandle(i), c.as_ref()?)))
+    }
+
+    fn values_mut(&mut self) -> impl Iterator<Item = &mut Conn> {
+        self.slots.iter_mut().filter_map(Option::as_mut)
+    }
+
+    fn keys(&self) -> impl Iterator<Item = ConnectionHandle> + '_ {
+        self.iter().map(|(h, _)| h)
+    }
+}
+
 struct Driver {
     ep: Arc<EpShared>,
     socket: UdpSocket,
     state: UdpSocketState,
     endpoint: quinn_proto::Endpoint,
-    conns: HashMap<ConnectionHandle, Conn>,
+    conns: ConnTable,
     /// Connections to drive in this pass: they had input, a wake-up or an expired timer. Work
     /// per pass is proportional to these, not to all connections.
     ready: Vec<ConnectionHandle>,
@@ -428,7 +486,7 @@ impl Driver {
             let busy = self.receive(now, &mut storage, &mut resp).await;
             let now = Instant::now();
             if shutting_down_since.is_some() {
-                let all: Vec<ConnectionHandle> = self.conns.keys().copied().collect();
+                let all: Vec<ConnectionHandle> = self.conns.keys().collect();
                 for ch in all {
                     self.mark_ready(ch);
                 }
@@ -524,19 +582,18 @@ impl Driver {
             };
             for (meta, buf) in metas.iter().zip(storage.chunks(slot)).take(n) {
                 let stride = meta.stride.max(1);
-                for seg in buf[..meta.len.min(buf.len())].chunks(stride) {
+                // One copy per receive slot (a GRO batch); its datagrams are split off it.
+                let mut data = BytesMut::from(&buf[..meta.len.min(buf.len())]);
+                while !data.is_empty() {
+                    let seg = data.split_to(stride.min(data.len()));
                     let ecn = meta
                         .ecn
                         .and_then(|e| quinn_proto::EcnCodepoint::from_bits(e as u8));
                     resp.clear();
-                    match self.endpoint.handle(
-                        now,
-                        meta.addr,
-                        meta.dst_ip,
-                        ecn,
-                        BytesMut::from(seg),
-                        resp,
-                    ) {
+                    match self
+                        .endpoint
+                        .handle(now, meta.addr, meta.dst_ip, ecn, seg, resp)
+                    {
                         Some(DatagramEvent::ConnectionEvent(ch, ev)) => {
                             if let Some(c) = self.conns.get_mut(&ch) {
                                 c.quic.handle_event(ev);
@@ -609,12 +666,21 @@ impl Driver {
                 }
                 let _ = g.take_unstarved();
                 c.tr.flush(&mut c.quic, &mut g.engine, now);
+                g.datagrams_flushed();
                 for s in c.tr.take_newly_starved() {
                     g.mark_starved(s);
                 }
                 let max = c.quic.datagrams().max_size().unwrap_or(0);
                 g.set_max_datagram_size(max);
                 g.process_events();
+                while c.tr.datagrams_pending() {
+                    let room = g.datagram_room();
+                    if c.tr.recv_datagrams(&mut c.quic, &mut g.engine, room) == 0 {
+                        g.hold_back_datagrams();
+                        break;
+                    }
+                    g.process_events();
+                }
                 while let Some((id, req)) = g.take_request() {
                     requests.push((id, req));
                 }
@@ -626,6 +692,7 @@ impl Driver {
                         c.closing = true;
                         g.engine.close(Code::H3_NO_ERROR, "");
                         c.tr.flush(&mut c.quic, &mut g.engine, now);
+                        g.datagrams_flushed();
                     }
                 }
             }
@@ -640,6 +707,9 @@ impl Driver {
                     break;
                 }
             }
+            // What left the datagram send buffer makes room for waiting senders.
+            let space = c.quic.datagrams().send_buffer_space();
+            c.shared.lock().set_datagram_send_space(space);
             c.quic.is_drained()
         };
         if sent >= 64 {

@@ -560,8 +560,16 @@ impl ConnDriver {
         }
     }
 
+    /// Moves received datagrams into the engine while the application's queues have room; the
+    /// rest stay in s2n-quic's receive queue (which drops the oldest when full) until the
+    /// application reads and wakes this task.
     fn recv_datagrams(&mut self, g: &mut Inner) {
-        loop {
+        let room = g.datagram_room();
+        for moved in 0.. {
+            if moved >= room || g.engine.datagram_room() == 0 {
+                g.hold_back_datagrams();
+                return;
+            }
             let mut cx = Context::from_waker(&self.dg_waker);
             let r = self
                 .handle

@@ -163,27 +163,59 @@ impl Session {
             .saturating_sub(varint_len(self.inner.id.quarter()))
     }
 
-    /// Sends an unreliable datagram. Returns at once; the transport may still drop it.
+    /// Sends an unreliable datagram. Returns at once: when the transport's datagram send buffer
+    /// is full, the transport drops its oldest queued datagram to make room. Use
+    /// [`send_datagram_wait`](Self::send_datagram_wait) to wait for room instead.
     pub fn send_datagram(&self, data: Bytes) -> Result<(), Error> {
+        match self.try_send_datagram(None, &data) {
+            Poll::Ready(r) => r,
+            Poll::Pending => Ok(()),
+        }
+    }
+
+    /// Sends an unreliable datagram once the transport's datagram send buffer has room for it
+    /// (on a transport that does not report that room, this is
+    /// [`send_datagram`](Self::send_datagram)). Nothing is dropped to make room; the datagram
+    /// can still be lost on the way.
+    pub async fn send_datagram_wait(&self, data: Bytes) -> Result<(), Error> {
+        poll_fn(|cx| self.try_send_datagram(Some(cx), &data)).await
+    }
+
+    /// Sends `data` now, or with a context registers for room and returns `Pending` when the
+    /// transport has no room for it.
+    fn try_send_datagram(
+        &self,
+        cx: Option<&mut std::task::Context<'_>>,
+        data: &Bytes,
+    ) -> Poll<Result<(), Error>> {
         let mut g = self.lock();
         if let Some(e) = g.session_error(self.inner.id) {
-            return Err(e);
+            return Poll::Ready(Err(e));
         }
-        let max = g
-            .max_datagram()
-            .saturating_sub(varint_len(self.inner.id.quarter()));
+        let prefix = varint_len(self.inner.id.quarter());
+        let max = g.max_datagram().saturating_sub(prefix);
         if g.engine.datagrams_enabled() && data.len() > max {
-            return Err(Error::DatagramTooLarge {
+            return Poll::Ready(Err(Error::DatagramTooLarge {
                 size: data.len(),
                 max,
-            });
+            }));
         }
-        let r = g.engine.send_datagram(self.inner.id, data);
+        let size = data.len().saturating_add(prefix);
+        if let Some(cx) = cx
+            && !g.datagram_send_room(size)
+        {
+            crate::shared::push_waker(&mut g.datagram_wakers, cx);
+            return Poll::Pending;
+        }
+        let r = g.engine.send_datagram(self.inner.id, data.clone());
         let r = r.map_err(|e| map_session_error(&g, self.inner.id, e));
+        if r.is_ok() {
+            g.datagram_queued(size);
+        }
         g.process_events();
         drop(g);
         self.inner.shared.wake_driver();
-        r
+        Poll::Ready(r)
     }
 
     /// Receives the next datagram. Datagrams beyond the queue limit (the engine's
@@ -197,6 +229,10 @@ impl Session {
                 return Poll::Ready(Err(closed.unwrap_or(Error::ClosedStream)));
             };
             if let Some(d) = s.datagrams.pop_front() {
+                if g.datagram_taken() {
+                    drop(g);
+                    self.inner.shared.wake_driver();
+                }
                 return Poll::Ready(Ok(d));
             }
             if let Some(e) = closed {

@@ -64,6 +64,11 @@ impl Shared {
                 starved: IdSet::default(),
                 unstarved: Vec::new(),
                 had_session: false,
+                datagram_space: None,
+                datagram_unflushed: 0,
+                datagrams_queued: 0,
+                datagrams_held_back: false,
+                datagram_wakers: Vec::new(),
             }),
             wake,
         })
@@ -172,6 +177,19 @@ pub struct Inner {
     starved: IdSet<StreamId>,
     unstarved: Vec<StreamId>,
     had_session: bool,
+    /// Bytes the transport's datagram send buffer had room for when the driver last looked
+    /// (`None`: the transport does not say, and waiting sends do not wait).
+    datagram_space: Option<usize>,
+    /// Bytes of datagrams (with their prefix) the application queued in the engine since the
+    /// driver last executed the engine's actions.
+    datagram_unflushed: usize,
+    /// Tasks waiting in `Session::send_datagram_wait`.
+    pub(crate) datagram_wakers: Vec<Waker>,
+    /// Received datagrams in all sessions' queues (at most `datagram_limit`).
+    datagrams_queued: usize,
+    /// The driver left received datagrams in the transport for lack of room here: wake it
+    /// when the application makes room.
+    datagrams_held_back: bool,
 }
 
 impl std::fmt::Debug for Inner {
@@ -342,18 +360,25 @@ impl Inner {
                 }
             }
             Event::Datagram { session, data } => {
-                let limit = self.datagram_limit;
+                let full = self.datagrams_queued >= self.datagram_limit;
                 if let Some(s) = self.sessions.get_mut(&session) {
-                    if s.datagrams.len() >= limit {
-                        s.datagrams.pop_front();
+                    // A driver that respects `datagram_room` never gets here when full; the
+                    // datagrams an established session releases at once may.
+                    if full && s.datagrams.pop_front().is_some() {
                         s.datagrams_dropped = s.datagrams_dropped.saturating_add(1);
+                        self.datagrams_queued = self.datagrams_queued.saturating_sub(1);
                     }
                     s.datagrams.push_back(data);
+                    self.datagrams_queued = self.datagrams_queued.saturating_add(1);
                     s.wake_all();
                 }
             }
             Event::ConnectionClosed { .. } => {
-                for w in self.open_wakers.drain(..) {
+                for w in self
+                    .open_wakers
+                    .drain(..)
+                    .chain(self.datagram_wakers.drain(..))
+                {
                     w.wake();
                 }
                 for st in self.streams.values_mut() {
@@ -384,7 +409,11 @@ impl Inner {
                 st.wake();
             }
         }
-        for w in self.open_wakers.drain(..) {
+        for w in self
+            .open_wakers
+            .drain(..)
+            .chain(self.datagram_wakers.drain(..))
+        {
             w.wake();
         }
     }
@@ -406,6 +435,59 @@ impl Inner {
     /// The transport's current limit for a QUIC DATAGRAM payload.
     pub fn set_max_datagram_size(&mut self, size: usize) {
         self.max_datagram = size;
+    }
+
+    /// The driver executed the engine's actions: the datagrams queued so far are in the
+    /// transport's send buffer now. Call it after draining `engine.poll_action()`.
+    pub fn datagrams_flushed(&mut self) {
+        self.datagram_unflushed = 0;
+    }
+
+    /// The room the transport's datagram send buffer has now, in bytes (quinn-proto's
+    /// `send_buffer_space`). Call it after the transport sent what it could; tasks waiting to
+    /// send a datagram are woken when there is room.
+    pub fn set_datagram_send_space(&mut self, bytes: usize) {
+        self.datagram_space = Some(bytes);
+        if !self.datagram_wakers.is_empty() && bytes > self.datagram_unflushed {
+            for w in self.datagram_wakers.drain(..) {
+                w.wake();
+            }
+        }
+    }
+
+    /// How many more received datagrams the application's queues take (a per-connection
+    /// budget of the engine's `max_queued_datagrams`). A driver moves no more than this (and
+    /// [`Connection::datagram_room`]) from the transport into the engine before
+    /// [`process_events`](Self::process_events), and calls
+    /// [`hold_back_datagrams`](Self::hold_back_datagrams) when it left some in the transport:
+    /// the transport's receive buffer is then the one place where datagrams are dropped.
+    pub fn datagram_room(&self) -> usize {
+        self.datagram_limit.saturating_sub(self.datagrams_queued)
+    }
+
+    /// The driver left received datagrams in the transport for lack of
+    /// [`datagram_room`](Self::datagram_room); the driver is woken when the application
+    /// reads one.
+    pub fn hold_back_datagrams(&mut self) {
+        self.datagrams_held_back = true;
+    }
+
+    /// The application took a received datagram from a queue; returns whether the driver
+    /// should be woken to move more.
+    pub(crate) fn datagram_taken(&mut self) -> bool {
+        self.datagrams_queued = self.datagrams_queued.saturating_sub(1);
+        std::mem::take(&mut self.datagrams_held_back)
+    }
+
+    /// Whether a datagram of `size` bytes (prefix included) fits in the transport's buffer.
+    pub(crate) fn datagram_send_room(&self, size: usize) -> bool {
+        self.datagram_space
+            .is_none_or(|space| space.saturating_sub(self.datagram_unflushed) >= size)
+    }
+
+    /// The application queued a datagram of `size` bytes in the engine.
+    pub(crate) fn datagram_queued(&mut self, size: usize) {
+        self.datagram_unflushed = self.datagram_unflushed.saturating_add(size);
     }
 
     /// The driver stopped reading `stream` because its budget was 0.
@@ -487,8 +569,9 @@ impl Inner {
             && matches!(s.phase, Phase::Closed(_))
             && s.streams.is_empty()
             && s.handles == 0
+            && let Some(s) = self.sessions.remove(&id)
         {
-            self.sessions.remove(&id);
+            self.datagrams_queued = self.datagrams_queued.saturating_sub(s.datagrams.len());
         }
     }
 }
