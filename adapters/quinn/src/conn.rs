@@ -8,6 +8,7 @@
 
 use std::time::Instant;
 use wt_proto::id::IdSet;
+use wt_session::{OpenAhead, TransportClose};
 
 use bytes::{Bytes, BytesMut};
 use quinn_proto::{
@@ -28,13 +29,6 @@ fn qdir(dir: Dir) -> QDir {
     }
 }
 
-fn di(dir: Dir) -> usize {
-    match dir {
-        Dir::Bi => 0,
-        Dir::Uni => 1,
-    }
-}
-
 /// The engine's id of a quinn stream (both are the QUIC stream id).
 pub fn to_engine(id: quinn_proto::StreamId) -> StreamId {
     StreamId(u64::from(id))
@@ -49,14 +43,25 @@ fn varint(code: Code) -> VarInt {
     VarInt::from_u64(code.0).unwrap_or(VarInt::MAX)
 }
 
-/// The HTTP/3 code and reason an ended quinn connection reports to the engine.
-pub fn close_code(e: &ConnectionError) -> (Code, String) {
+/// How a quinn connection ended, in the stack-independent terms of [`TransportClose`].
+pub fn transport_close(e: &ConnectionError) -> TransportClose {
     match e {
-        ConnectionError::ApplicationClosed(c) => (
-            Code(c.error_code.into_inner()),
-            String::from_utf8_lossy(&c.reason).into_owned(),
-        ),
-        other => (Code::H3_NO_ERROR, other.to_string()),
+        ConnectionError::ApplicationClosed(c) => TransportClose::Application {
+            code: c.error_code.into_inner(),
+            reason: String::from_utf8_lossy(&c.reason).into_owned(),
+            remote: true,
+        },
+        ConnectionError::LocallyClosed => TransportClose::Other("closed locally".into()),
+        ConnectionError::TimedOut => TransportClose::TimedOut,
+        ConnectionError::ConnectionClosed(c) => TransportClose::Transport {
+            code: u64::from(c.error_code),
+            reason: c.to_string(),
+        },
+        ConnectionError::TransportError(t) => TransportClose::Transport {
+            code: u64::from(t.code),
+            reason: t.to_string(),
+        },
+        other => TransportClose::Other(other.to_string()),
     }
 }
 
@@ -64,16 +69,15 @@ pub fn close_code(e: &ConnectionError) -> (Code, String) {
 #[derive(Debug)]
 pub struct Translator {
     connected: bool,
-    /// quinn streams opened per direction (the engine's credit).
-    opened: [u64; 2],
-    /// Of them, the ones the engine asked for.
-    used: [u64; 2],
+    /// quinn streams opened ahead of the engine (its stream credit).
+    credit: OpenAhead,
     /// Streams whose reading stopped because the engine's budget was 0.
     starved: IdSet<StreamId>,
     newly_starved: Vec<StreamId>,
-    lost: Option<ConnectionError>,
-    /// Streams whose send side quinn reported fully acknowledged.
-    finished: Vec<StreamId>,
+    lost: Option<TransportClose>,
+    /// A client-initiated bidi stream's send side (a request or CONNECT stream, on a client)
+    /// was fully acknowledged since the last `take_request_stream_finished`.
+    request_stream_finished: bool,
     /// quinn may hold received datagrams not yet moved into the engine.
     datagrams_pending: bool,
 }
@@ -89,12 +93,11 @@ impl Translator {
     pub fn new() -> Self {
         Self {
             connected: false,
-            opened: [0; 2],
-            used: [0; 2],
+            credit: OpenAhead::new(OPEN_AHEAD),
             starved: IdSet::default(),
             newly_starved: Vec::new(),
             lost: None,
-            finished: Vec::new(),
+            request_stream_finished: false,
             datagrams_pending: false,
         }
     }
@@ -105,7 +108,7 @@ impl Translator {
     }
 
     /// How the connection ended, once it did.
-    pub fn lost(&self) -> Option<&ConnectionError> {
+    pub fn lost(&self) -> Option<&TransportClose> {
         self.lost.as_ref()
     }
 
@@ -114,9 +117,10 @@ impl Translator {
         std::mem::take(&mut self.newly_starved)
     }
 
-    /// Streams whose send side was fully acknowledged since the last call.
-    pub fn take_finished(&mut self) -> Vec<StreamId> {
-        std::mem::take(&mut self.finished)
+    /// Whether a client-initiated bidi stream's send side was fully acknowledged since the
+    /// last call (a client's CONNECT stream delivered its close: the connection may close).
+    pub fn take_request_stream_finished(&mut self) -> bool {
+        std::mem::take(&mut self.request_stream_finished)
     }
 
     /// Feeds one quinn application event into the engine.
@@ -136,9 +140,10 @@ impl Translator {
             }
             Event::ConnectionLost { reason } => {
                 debug!(%reason, "QUIC connection lost");
-                let (code, text) = close_code(&reason);
+                let close = transport_close(&reason);
+                let (code, text) = close.engine_close();
                 engine.handle_connection_closed(code, &text);
-                self.lost = Some(reason);
+                self.lost = Some(close);
             }
             Event::Stream(StreamEvent::Opened { dir }) => {
                 while let Some(id) = quic.streams().accept(dir) {
@@ -152,7 +157,7 @@ impl Translator {
                 engine.handle_stream_writable(to_engine(id));
             }
             Event::Stream(StreamEvent::Finished { id }) => {
-                self.finished.push(to_engine(id));
+                self.request_stream_finished |= to_engine(id).is_client_bidi();
             }
             Event::Stream(StreamEvent::Stopped { id, error_code }) => {
                 engine.handle_stop_sending(to_engine(id), error_code.into_inner());
@@ -209,17 +214,16 @@ impl Translator {
         if !self.connected {
             return;
         }
-        let i = di(dir);
-        while self.opened[i] < self.used[i].saturating_add(OPEN_AHEAD) {
+        while self.credit.wants(dir) {
             match quic.streams().open(qdir(dir)) {
                 Some(id) => {
-                    debug_assert_eq!(id.index(), self.opened[i]);
-                    self.opened[i] += 1;
+                    let index = self.credit.opened(dir);
+                    debug_assert_eq!(id.index(), index);
                 }
                 None => break,
             }
         }
-        engine.handle_max_streams(dir, self.opened[i]);
+        engine.handle_max_streams(dir, self.credit.credit(dir));
     }
 
     /// Reads what quinn holds for `stream`, no more than the engine's budget.
@@ -304,20 +308,17 @@ impl Translator {
         match action {
             Action::OpenStream { stream } => {
                 let dir = stream.dir();
-                let i = di(dir);
-                if self.used[i] >= self.opened[i] {
+                debug_assert_eq!(
+                    stream.index(),
+                    self.credit.used_count(dir),
+                    "stream ids diverged"
+                );
+                if !self.credit.used(dir) {
                     // Only possible if the engine exceeded its credit.
-                    match quic.streams().open(qdir(dir)) {
-                        Some(_) => self.opened[i] += 1,
-                        None => {
-                            warn!(%stream, "no QUIC stream credit for an engine stream");
-                            engine.close(Code::H3_INTERNAL_ERROR, "no stream credit");
-                            return;
-                        }
-                    }
+                    warn!(%stream, "no QUIC stream credit for an engine stream");
+                    engine.close(Code::H3_INTERNAL_ERROR, "no stream credit");
+                    return;
                 }
-                debug_assert_eq!(stream.index(), self.used[i], "stream ids diverged");
-                self.used[i] += 1;
                 self.refill(quic, engine, dir);
             }
             Action::Write { stream, data, fin } => {

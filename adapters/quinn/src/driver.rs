@@ -14,18 +14,14 @@ use quinn_proto::{ConnectionHandle, DatagramEvent, EndpointConfig};
 use quinn_udp::{RecvMeta, UdpSocketState};
 use tokio::io::Interest;
 use tokio::net::UdpSocket;
-use tokio::sync::{Notify, mpsc, oneshot};
-use tracing::{debug, info, trace, warn};
+use tokio::sync::{Notify, oneshot};
+use tracing::{debug, trace};
 use wt_proto::{Code, Config, Connection, Side};
-use wt_session::{ConnectOptions, Error, Session, SessionRequest, Shared};
+use wt_session::endpoint::{ACCEPT_QUEUE, ConnectFuture, RequestQueue, Transport};
+use wt_session::{ClientClose, Error, Shared};
 
 use crate::conn::Translator;
 
-/// How long a client waits for its last CONNECT stream to be acknowledged after its sessions
-/// ended before closing the QUIC connection.
-const CLIENT_CLOSE_GRACE: Duration = Duration::from_secs(1);
-/// Pending session requests the server holds for `accept()`; over it they are answered 503.
-const ACCEPT_QUEUE: usize = 256;
 /// Receive calls per loop turn before the connections get a turn.
 const RECV_BURST: usize = 16;
 /// The most UDP datagrams in one GSO transmit. A larger burst (quinn-udp allows 64 on
@@ -41,43 +37,61 @@ enum Cmd {
     },
 }
 
+/// What the endpoint's handles share with the driver task: commands, wake-ups, closing.
 struct EpShared {
     notify: Notify,
     cmds: Mutex<VecDeque<Cmd>>,
     closed: AtomicBool,
     /// Connections whose engine the application changed since the driver last looked.
     woken: Mutex<Vec<ConnectionHandle>>,
+    is_client: bool,
 }
 
-/// The part only the user's handles hold: dropping the last one shuts the endpoint down.
-struct Alive {
-    ep: Arc<EpShared>,
-}
+impl Transport for EpShared {
+    fn connect(&self, addr: SocketAddr, server_name: &str) -> ConnectFuture<'_> {
+        let (reply, rx) = oneshot::channel();
+        self.cmds
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push_back(Cmd::Connect {
+                addr,
+                server_name: server_name.to_owned(),
+                reply,
+            });
+        self.notify.notify_one();
+        Box::pin(async move {
+            rx.await
+                .map_err(|_| Error::ConnectionLost("endpoint closed".into()))?
+        })
+    }
 
-impl Drop for Alive {
-    fn drop(&mut self) {
-        self.ep.closed.store(true, Ordering::SeqCst);
-        self.ep.notify.notify_one();
+    fn is_client(&self) -> bool {
+        self.is_client
+    }
+
+    fn close(&self) {
+        self.closed.store(true, Ordering::SeqCst);
+        self.notify.notify_one();
     }
 }
 
-/// A WebTransport endpoint on one UDP socket: a server yields [`SessionRequest`]s from
-/// [`accept`](Self::accept); a client makes sessions with [`connect`](Self::connect).
-///
-/// Cloning gives another handle. When the last handle is dropped (or [`close`](Self::close) is
-/// called) every connection is closed and the driver task ends.
-#[derive(Clone)]
-pub struct Endpoint {
-    alive: Arc<Alive>,
-    requests: Option<Arc<tokio::sync::Mutex<mpsc::Receiver<SessionRequest>>>>,
-    local_addr: SocketAddr,
+/// A WebTransport endpoint on one UDP socket driven by quinn-proto: a
+/// [`wt_session::Endpoint`] (all its methods are available through `Deref`) made by the
+/// constructors here. [`into_inner`](Self::into_inner) gives the stack-independent endpoint.
+#[derive(Clone, Debug)]
+pub struct Endpoint(wt_session::Endpoint);
+
+impl std::ops::Deref for Endpoint {
+    type Target = wt_session::Endpoint;
+
+    fn deref(&self) -> &wt_session::Endpoint {
+        &self.0
+    }
 }
 
-impl std::fmt::Debug for Endpoint {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Endpoint")
-            .field("local_addr", &self.local_addr)
-            .finish_non_exhaustive()
+impl From<Endpoint> for wt_session::Endpoint {
+    fn from(e: Endpoint) -> Self {
+        e.0
     }
 }
 
@@ -114,6 +128,11 @@ impl Endpoint {
         Self::start(bind, None, Some(tls), config)
     }
 
+    /// The stack-independent endpoint.
+    pub fn into_inner(self) -> wt_session::Endpoint {
+        self.0
+    }
+
     fn start(
         addr: SocketAddr,
         server: Option<quinn_proto::ServerConfig>,
@@ -132,17 +151,25 @@ impl Endpoint {
             cmds: Mutex::new(VecDeque::new()),
             closed: AtomicBool::new(false),
             woken: Mutex::new(Vec::new()),
+            is_client: client.is_some(),
         });
-        let is_server = server.is_some();
         let endpoint = quinn_proto::Endpoint::new(
             Arc::new(EndpointConfig::default()),
-            server.map(Arc::new),
+            server.clone().map(Arc::new),
             true,
             None,
         );
-        let (tx, rx) = mpsc::channel(ACCEPT_QUEUE);
+        let (handle, requests) = if server.is_some() {
+            let (e, q) = wt_session::Endpoint::server(ep_shared.clone(), local_addr, ACCEPT_QUEUE);
+            (e, Some(q))
+        } else {
+            (
+                wt_session::Endpoint::client(ep_shared.clone(), local_addr),
+                None,
+            )
+        };
         let driver = Driver {
-            ep: ep_shared.clone(),
+            ep: ep_shared,
             socket,
             state,
             endpoint,
@@ -151,67 +178,11 @@ impl Endpoint {
             timers: BinaryHeap::new(),
             config,
             client,
-            requests: tx,
+            requests,
             local_addr,
         };
         tokio::spawn(driver.run());
-        Ok(Self {
-            alive: Arc::new(Alive { ep: ep_shared }),
-            requests: is_server.then(|| Arc::new(tokio::sync::Mutex::new(rx))),
-            local_addr,
-        })
-    }
-
-    /// The bound address.
-    pub fn local_addr(&self) -> SocketAddr {
-        self.local_addr
-    }
-
-    /// Server: the next session request; `None` once the endpoint is closed (or on a client).
-    pub async fn accept(&self) -> Option<SessionRequest> {
-        let rx = self.requests.as_ref()?;
-        rx.lock().await.recv().await
-    }
-
-    /// Client: connects to an `https://host[:port]/path` URL and opens a session.
-    pub async fn connect(&self, url: &str) -> Result<Session, Error> {
-        self.connect_with(url, ConnectOptions::default()).await
-    }
-
-    /// Client: [`connect`](Self::connect) with offered protocols, an origin or more headers.
-    pub async fn connect_with(&self, url: &str, options: ConnectOptions) -> Result<Session, Error> {
-        let target = wt_session::Target::parse(url, options)?;
-        let bare = target.host.clone();
-        let port = target.port;
-        let want_v6 = self.local_addr.is_ipv6();
-        let addr = tokio::net::lookup_host((bare.as_str(), port))
-            .await
-            .map_err(|e| Error::ConnectionLost(format!("cannot resolve {bare}: {e}")))?
-            .find(|a| a.is_ipv6() == want_v6)
-            .ok_or_else(|| Error::ConnectionLost(format!("no usable address for {bare}")))?;
-        let (reply, rx) = oneshot::channel();
-        {
-            let ep = &self.alive.ep;
-            ep.cmds
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push_back(Cmd::Connect {
-                    addr,
-                    server_name: bare,
-                    reply,
-                });
-            ep.notify.notify_one();
-        }
-        let shared = rx
-            .await
-            .map_err(|_| Error::ConnectionLost("endpoint closed".into()))??;
-        Session::connect(shared, target.request).await
-    }
-
-    /// Closes every connection and stops the driver (also done when the last handle drops).
-    pub fn close(&self) {
-        self.alive.ep.closed.store(true, Ordering::SeqCst);
-        self.alive.ep.notify.notify_one();
+        Ok(Self(handle))
     }
 }
 
@@ -220,9 +191,8 @@ struct Conn {
     tr: Translator,
     shared: Arc<Shared>,
     side: Side,
-    /// Client: when all sessions had ended.
-    ended_at: Option<Instant>,
-    closing: bool,
+    /// Client: closing once every session ended.
+    close: ClientClose,
     /// Set while the application's wake-up for this connection is in `EpShared::woken`.
     woken: Arc<AtomicBool>,
     /// In `Driver::ready`.
@@ -303,40 +273,9 @@ struct Driver {
     timers: BinaryHeap<Reverse<(Instant, usize)>>,
     config: Config,
     client: Option<quinn_proto::ClientConfig>,
-    requests: mpsc::Sender<SessionRequest>,
+    /// Server: where new session requests go.
+    requests: Option<RequestQueue>,
     local_addr: SocketAddr,
-}
-
-fn transport_error(e: &quinn_proto::ConnectionError) -> Error {
-    use quinn_proto::ConnectionError as E;
-    match e {
-        E::TimedOut => Error::TimedOut,
-        E::ApplicationClosed(c) => {
-            let code = c.error_code.into_inner();
-            let reason = String::from_utf8_lossy(&c.reason).into_owned();
-            if Code(code) == Code::H3_NO_ERROR {
-                Error::ConnectionLost(format!("closed by the peer: {reason}"))
-            } else {
-                Error::ProtocolError { code, reason }
-            }
-        }
-        E::ConnectionClosed(c) => {
-            let code = u64::from(c.error_code);
-            if code == 0 {
-                Error::ConnectionLost(format!("closed by the peer: {c}"))
-            } else {
-                Error::ProtocolError {
-                    code,
-                    reason: c.to_string(),
-                }
-            }
-        }
-        E::TransportError(t) => Error::ProtocolError {
-            code: u64::from(t.code),
-            reason: t.to_string(),
-        },
-        other => Error::ConnectionLost(other.to_string()),
-    }
 }
 
 impl Driver {
@@ -368,8 +307,7 @@ impl Driver {
                 tr: Translator::new(),
                 shared: shared.clone(),
                 side,
-                ended_at: None,
-                closing: false,
+                close: ClientClose::default(),
                 woken,
                 ready: false,
                 deadline: None,
@@ -425,11 +363,7 @@ impl Driver {
             }
         };
         min(c.shared.lock().engine.poll_timeout());
-        if !c.closing
-            && let Some(e) = c.ended_at
-        {
-            min(e.checked_add(CLIENT_CLOSE_GRACE));
-        }
+        min(c.close.deadline());
         if t != c.deadline {
             c.deadline = t;
             if let Some(t) = t {
@@ -662,7 +596,7 @@ impl Driver {
                     c.tr.handle_event(&mut c.quic, &mut g.engine, ev);
                 }
                 if let Some(lost) = c.tr.lost() {
-                    g.set_transport_error(transport_error(lost));
+                    g.set_transport_error(lost.error());
                 }
                 let _ = g.take_unstarved();
                 c.tr.flush(&mut c.quic, &mut g.engine, now);
@@ -684,16 +618,12 @@ impl Driver {
                 while let Some((id, req)) = g.take_request() {
                     requests.push((id, req));
                 }
-                if c.side == Side::Client && !c.closing && g.all_sessions_ended() {
-                    let ended = *c.ended_at.get_or_insert(now);
-                    let acked = c.tr.take_finished().iter().any(|s| s.is_client_bidi());
-                    if acked || now.duration_since(ended) >= CLIENT_CLOSE_GRACE {
-                        debug!("client sessions ended: closing the connection");
-                        c.closing = true;
-                        g.engine.close(Code::H3_NO_ERROR, "");
-                        c.tr.flush(&mut c.quic, &mut g.engine, now);
-                        g.datagrams_flushed();
-                    }
+                let delivered = c.tr.take_request_stream_finished();
+                if c.side == Side::Client && c.close.due(&g, now, delivered) {
+                    debug!("client sessions ended: closing the connection");
+                    g.engine.close(Code::H3_NO_ERROR, "");
+                    c.tr.flush(&mut c.quic, &mut g.engine, now);
+                    g.datagrams_flushed();
                 }
             }
             loop {
@@ -716,21 +646,13 @@ impl Driver {
             // Let the socket and other connections in; come back in the next pass.
             self.mark_ready(ch);
         }
-        if !requests.is_empty() {
-            let shared = self.conns.get(&ch).map(|c| c.shared.clone());
-            if let Some(shared) = shared {
-                for (id, req) in requests {
-                    info!(session = %id, path = %req.path, "session requested");
-                    let request = SessionRequest::new(shared.clone(), id, req);
-                    if let Err(e) = self.requests.try_send(request) {
-                        warn!("accept queue full or closed: request refused");
-                        let request = match e {
-                            mpsc::error::TrySendError::Full(r)
-                            | mpsc::error::TrySendError::Closed(r) => r,
-                        };
-                        let _ = request.reject(http::StatusCode::SERVICE_UNAVAILABLE);
-                    }
-                }
+        if !requests.is_empty()
+            && let Some(queue) = &self.requests
+            && let Some(c) = self.conns.get(&ch)
+        {
+            let shared = c.shared.clone();
+            for (id, req) in requests {
+                queue.offer(&shared, id, req);
             }
         }
         drained

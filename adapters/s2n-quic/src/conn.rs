@@ -32,18 +32,14 @@ use s2n_quic::connection::{Handle, StreamAcceptor};
 use s2n_quic::provider::datagram::default::{Receiver as DgReceiver, Sender as DgSender};
 use s2n_quic::stream::Error as StreamError;
 use s2n_quic::stream::{BidirectionalStream, PeerStream, ReceiveStream, SendStream as QSend};
-use tokio::sync::mpsc;
-use tracing::{debug, info, trace, warn};
+use tracing::{debug, trace, warn};
 use wt_proto::{Action, Code, Config, Connection, Dir, Side, StreamId};
-use wt_session::{Error, Inner, SessionRequest, Shared};
+use wt_session::{ClientClose, Error, Inner, OpenAhead, RequestQueue, Shared, TransportClose};
 
 use crate::wake::{Key, WakeSet};
 
 /// Local streams opened in s2n-quic ahead of the engine, per direction.
 pub(crate) const OPEN_AHEAD: u64 = 16;
-/// How long a client waits for its last CONNECT stream to be acknowledged after its sessions
-/// ended before closing the QUIC connection.
-const CLIENT_CLOSE_GRACE: Duration = Duration::from_secs(1);
 /// The QUIC DATAGRAM payload the adapter reports as the limit: what fits in a minimum-size
 /// (1200-byte) QUIC packet next to an ACK frame. s2n-quic's default datagram sender drops a
 /// datagram that does not fit in the packet at hand, so this stays conservative.
@@ -98,62 +94,30 @@ fn reset_code(e: &StreamError) -> Option<u64> {
     }
 }
 
-/// The HTTP/3 code and reason an ended s2n-quic connection reports to the engine, and the error
-/// the session layer reports for it.
-pub(crate) fn close_info(e: Option<&s2n_quic::connection::Error>) -> (Code, String, Error) {
+/// How an s2n-quic connection ended (`None`: it did not say), in the stack-independent terms
+/// of [`TransportClose`].
+pub(crate) fn transport_close(e: Option<&s2n_quic::connection::Error>) -> TransportClose {
     use s2n_quic::connection::Error as E;
     let Some(e) = e else {
-        return (
-            Code::H3_NO_ERROR,
-            "connection closed".into(),
-            Error::ConnectionLost("connection closed".into()),
-        );
+        return TransportClose::Other("connection closed".into());
     };
     match e {
         E::Application {
             error, initiator, ..
-        } => {
-            let code = u64::from(*error);
-            let err = if code == H3_NO_ERROR {
-                let who = if initiator.is_remote() {
-                    "by the peer"
-                } else {
-                    "locally"
-                };
-                Error::ConnectionLost(format!("closed {who}"))
-            } else {
-                Error::ProtocolError {
-                    code,
-                    reason: String::new(),
-                }
-            };
-            (Code(code), String::new(), err)
-        }
+        } => TransportClose::Application {
+            code: u64::from(*error),
+            reason: String::new(),
+            remote: initiator.is_remote(),
+        },
         E::IdleTimerExpired { .. } | E::MaxHandshakeDurationExceeded { .. } => {
-            (Code::H3_NO_ERROR, e.to_string(), Error::TimedOut)
+            TransportClose::TimedOut
         }
-        E::Closed { .. } => (
-            Code::H3_NO_ERROR,
-            e.to_string(),
-            Error::ConnectionLost(format!("closed: {e}")),
-        ),
-        E::Transport { code, reason, .. } => {
-            let code = code.as_u64();
-            let err = if code == 0 {
-                Error::ConnectionLost(format!("closed: {e}"))
-            } else {
-                Error::ProtocolError {
-                    code,
-                    reason: (*reason).to_string(),
-                }
-            };
-            (Code::H3_NO_ERROR, e.to_string(), err)
-        }
-        other => (
-            Code::H3_NO_ERROR,
-            other.to_string(),
-            Error::ConnectionLost(other.to_string()),
-        ),
+        E::Closed { .. } => TransportClose::Other(format!("closed: {e}")),
+        E::Transport { code, .. } => TransportClose::Transport {
+            code: code.as_u64(),
+            reason: e.to_string(),
+        },
+        other => TransportClose::Other(other.to_string()),
     }
 }
 
@@ -190,7 +154,7 @@ pub(crate) fn spawn(
     conn: s2n_quic::Connection,
     side: Side,
     config: Config,
-    requests: Option<mpsc::Sender<SessionRequest>>,
+    requests: Option<RequestQueue>,
 ) -> (Arc<Shared>, Arc<ConnCtl>) {
     let wakes = Arc::new(WakeSet::default());
     let ctl = Arc::new(ConnCtl {
@@ -216,15 +180,14 @@ pub(crate) fn spawn(
         recv: IdMap::default(),
         flushing: IdMap::default(),
         pool: [VecDeque::new(), VecDeque::new()],
-        opened: [0; 2],
-        used: [0; 2],
+        credit: OpenAhead::new(OPEN_AHEAD),
         pending_open: IdMap::default(),
         accept_waker: wakes.waker(Key::Accept),
         dg_waker: wakes.waker(Key::Datagram),
         open_wakers: [wakes.waker(Key::Open(0)), wakes.waker(Key::Open(1))],
         wakes,
         timer: Box::pin(tokio::time::sleep(Duration::from_secs(3600))),
-        ended_at: None,
+        close: ClientClose::default(),
         closed: false,
         to_read: Vec::new(),
         unintroduced: [BTreeSet::new(), BTreeSet::new()],
@@ -243,17 +206,15 @@ struct ConnDriver {
     acceptor: StreamAcceptor,
     shared: Arc<Shared>,
     ctl: Arc<ConnCtl>,
-    requests: Option<mpsc::Sender<SessionRequest>>,
+    requests: Option<RequestQueue>,
     send: IdMap<StreamId, SendEntry>,
     recv: IdMap<StreamId, RecvEntry>,
     /// Client: finished send halves not yet acknowledged (the CONNECT stream's FIN among them).
     flushing: IdMap<StreamId, (QSend, Waker)>,
     /// Streams opened in s2n-quic that the engine has not asked for yet, in id order.
     pool: [VecDeque<Opened>; 2],
-    /// Streams opened in s2n-quic per direction (the engine's credit).
-    opened: [u64; 2],
-    /// Of them, the ones the engine asked for.
-    used: [u64; 2],
+    /// Streams opened in s2n-quic ahead of the engine (its stream credit).
+    credit: OpenAhead,
     /// Streams the engine opened beyond what s2n-quic had opened: a reset to apply on opening.
     pending_open: IdMap<StreamId, Option<Code>>,
     accept_waker: Waker,
@@ -261,8 +222,8 @@ struct ConnDriver {
     open_wakers: [Waker; 2],
     wakes: Arc<WakeSet>,
     timer: Pin<Box<tokio::time::Sleep>>,
-    /// Client: when all sessions had ended.
-    ended_at: Option<Instant>,
+    /// Client: closing once every session ended.
+    close: ClientClose,
     closed: bool,
     to_read: Vec<StreamId>,
     /// Peer streams (by direction) accepted from s2n-quic whose first input the engine has not
@@ -294,7 +255,9 @@ impl ConnDriver {
             && let Some(end) = self.accept()
         {
             let end = end.or_else(|| self.close_reason());
-            let (code, reason, err) = close_info(end.as_ref());
+            let close = transport_close(end.as_ref());
+            let (code, reason) = close.engine_close();
+            let err = close.error();
             debug!(side = %self.side, %code, %reason, "QUIC connection ended");
             // What the peer sent right before closing may still be buffered unread (Firefox
             // sends WT_CLOSE_SESSION and FIN on the CONNECT stream, then closes the connection
@@ -355,21 +318,17 @@ impl ConnDriver {
         while let Some(r) = g.take_request() {
             self.out_requests.push(r);
         }
-        if !self.closed && self.side == Side::Client && g.all_sessions_ended() {
-            let ended = *self.ended_at.get_or_insert(now);
-            let idle = self.flushing.is_empty() && !self.send.values().any(|s| s.blocked);
-            if idle || now.duration_since(ended) >= CLIENT_CLOSE_GRACE {
-                debug!("client sessions ended: closing the connection");
-                g.engine.close(Code::H3_NO_ERROR, "");
-                self.flush_actions(&mut g);
-                g.process_events();
-            }
+        let delivered = self.flushing.is_empty() && !self.send.values().any(|s| s.blocked);
+        if !self.closed && self.side == Side::Client && self.close.due(&g, now, delivered) {
+            debug!("client sessions ended: closing the connection");
+            g.engine.close(Code::H3_NO_ERROR, "");
+            self.flush_actions(&mut g);
+            g.process_events();
         }
         let mut deadline = g.engine.poll_timeout();
-        if let Some(e) = self.ended_at
+        if let Some(t) = self.close.deadline()
             && !self.closed
         {
-            let t = e + CLIENT_CLOSE_GRACE;
             deadline = Some(deadline.map_or(t, |d| d.min(t)));
         }
         drop(g);
@@ -391,19 +350,12 @@ impl ConnDriver {
     /// Hands new session requests to the server's accept queue (outside the engine lock:
     /// rejecting one locks it).
     fn dispatch_requests(&mut self) {
+        let Some(queue) = &self.requests else {
+            self.out_requests.clear();
+            return;
+        };
         for (id, req) in self.out_requests.drain(..) {
-            let request = SessionRequest::new(self.shared.clone(), id, req);
-            info!(session = %id, path = %request.path(), "session requested");
-            let Some(tx) = &self.requests else {
-                continue;
-            };
-            if let Err(e) = tx.try_send(request) {
-                warn!("accept queue full or closed: request refused");
-                let request = match e {
-                    mpsc::error::TrySendError::Full(r) | mpsc::error::TrySendError::Closed(r) => r,
-                };
-                let _ = request.reject(http::StatusCode::SERVICE_UNAVAILABLE);
-            }
+            queue.offer(&self.shared, id, req);
         }
     }
 
@@ -490,8 +442,8 @@ impl ConnDriver {
     /// Opens s2n-quic streams ahead of the engine and gives the engine exactly that credit.
     fn open_ahead(&mut self, g: &mut Inner) {
         for (i, dir) in [(0, Dir::Bi), (1, Dir::Uni)] {
-            let before = self.opened[i];
-            while self.opened[i] < self.used[i].saturating_add(OPEN_AHEAD) {
+            let before = self.credit.credit(dir);
+            while self.credit.wants(dir) {
                 let mut cx = Context::from_waker(&self.open_wakers[i]);
                 let r = match dir {
                     Dir::Bi => self
@@ -512,8 +464,8 @@ impl ConnDriver {
                     Poll::Pending => {
                         trace!(
                             ?dir,
-                            opened = self.opened[i],
-                            used = self.used[i],
+                            opened = self.credit.credit(dir),
+                            used = self.credit.used_count(dir),
                             flushing = self.flushing.len(),
                             send = self.send.len(),
                             recv = self.recv.len(),
@@ -523,14 +475,14 @@ impl ConnDriver {
                     }
                 };
                 let id = StreamId(stream.id());
-                let expected = StreamId::new(self.side, dir, self.opened[i]);
+                let expected = StreamId::new(self.side, dir, self.credit.credit(dir));
                 if id != expected {
                     warn!(%id, %expected, "s2n-quic opened an unexpected stream id");
                     g.engine
                         .close(Code::H3_INTERNAL_ERROR, "stream ids diverged");
                     return;
                 }
-                self.opened[i] += 1;
+                self.credit.opened(dir);
                 match self.pending_open.remove(&id) {
                     Some(reset) => {
                         trace!(%id, "late open");
@@ -546,9 +498,10 @@ impl ConnDriver {
                     None => self.pool[i].push_back(stream),
                 }
             }
-            if self.opened[i] != before {
-                trace!(?dir, credit = self.opened[i], "stream credit");
-                g.engine.handle_max_streams(dir, self.opened[i]);
+            let credit = self.credit.credit(dir);
+            if credit != before {
+                trace!(?dir, credit, "stream credit");
+                g.engine.handle_max_streams(dir, credit);
             }
         }
     }
@@ -710,13 +663,14 @@ impl ConnDriver {
         match action {
             Action::OpenStream { stream } => {
                 let i = di(stream.dir());
-                if stream.index() != self.used[i] {
+                if stream.index() != self.credit.used_count(stream.dir()) {
                     warn!(%stream, "engine stream ids diverged from s2n-quic's");
                     g.engine
                         .close(Code::H3_INTERNAL_ERROR, "stream ids diverged");
                     return;
                 }
-                self.used[i] += 1;
+                // Beyond the credit, the stream waits in `pending_open` until s2n-quic opens it.
+                let _ = self.credit.used(stream.dir());
                 match self.pool[i].front() {
                     Some(s) if s.id() == stream.0 => {
                         if let Some(s) = self.pool[i].pop_front() {
@@ -761,15 +715,12 @@ impl ConnDriver {
             Action::CloseConnection { code, reason } => {
                 debug!(%code, %reason, "closing the connection");
                 self.handle.close(app(code));
-                let err = if code == Code::H3_NO_ERROR {
-                    Error::ConnectionLost("closed locally".into())
-                } else {
-                    Error::ProtocolError {
-                        code: code.0,
-                        reason,
-                    }
+                let close = TransportClose::Application {
+                    code: code.0,
+                    reason,
+                    remote: false,
                 };
-                g.set_transport_error(err);
+                g.set_transport_error(close.error());
                 self.closed = true;
             }
         }

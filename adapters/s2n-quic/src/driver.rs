@@ -7,16 +7,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
 use s2n_quic::client::Connect;
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::Notify;
 use tracing::debug;
 use wt_proto::{Config, Side};
-use wt_session::{ConnectOptions, Error, Session, SessionRequest};
+use wt_session::Error;
+use wt_session::endpoint::{ACCEPT_QUEUE, ConnectFuture, RequestQueue, Transport};
 
 use crate::conn::{self, ConnCtl};
 use crate::tls::{ClientConfig, ClientTls, ServerConfig};
 
-/// Pending session requests the server holds for `accept()`; over it they are answered 503.
-const ACCEPT_QUEUE: usize = 256;
 /// Datagrams s2n-quic queues per connection and direction.
 const DATAGRAM_QUEUE: usize = 1024;
 /// The largest DATAGRAM frame header: the type byte and an 8-byte length varint.
@@ -40,7 +39,7 @@ impl EpShared {
         }
     }
 
-    fn close(&self) {
+    fn shut_down(&self) {
         if self.closed.swap(true, Ordering::SeqCst) {
             return;
         }
@@ -52,34 +51,53 @@ impl EpShared {
     }
 }
 
-/// The part only the user's handles hold: dropping the last one shuts the endpoint down.
-struct Alive {
-    ep: Arc<EpShared>,
-}
+impl Transport for EpShared {
+    fn connect(&self, addr: SocketAddr, server_name: &str) -> ConnectFuture<'_> {
+        let server_name = server_name.to_owned();
+        Box::pin(async move {
+            let Some(client) = self.client.as_ref() else {
+                return Err(Error::Invalid("not a client endpoint".into()));
+            };
+            if self.closed.load(Ordering::SeqCst) {
+                return Err(Error::ConnectionLost("endpoint closed".into()));
+            }
+            debug!(%addr, %server_name, "connecting");
+            let conn = client
+                .connect(Connect::new(addr).with_server_name(server_name.as_str()))
+                .await
+                .map_err(|e| conn::transport_close(Some(&e)).error())?;
+            let (shared, ctl) = conn::spawn(conn, Side::Client, self.config.clone(), None);
+            self.register(&ctl);
+            Ok(shared)
+        })
+    }
 
-impl Drop for Alive {
-    fn drop(&mut self) {
-        self.ep.close();
+    fn is_client(&self) -> bool {
+        self.client.is_some()
+    }
+
+    fn close(&self) {
+        self.shut_down();
     }
 }
 
-/// A WebTransport endpoint on one UDP socket: a server yields [`SessionRequest`]s from
-/// [`accept`](Self::accept); a client makes sessions with [`connect`](Self::connect).
-///
-/// Cloning gives another handle. When the last handle is dropped (or [`close`](Self::close) is
-/// called) every connection is closed.
-#[derive(Clone)]
-pub struct Endpoint {
-    alive: Arc<Alive>,
-    requests: Option<Arc<tokio::sync::Mutex<mpsc::Receiver<SessionRequest>>>>,
-    local_addr: SocketAddr,
+/// A WebTransport endpoint on s2n-quic: a [`wt_session::Endpoint`] (all its methods are
+/// available through `Deref`) made by the constructors here. [`into_inner`](Self::into_inner)
+/// gives the stack-independent endpoint.
+#[derive(Clone, Debug)]
+pub struct Endpoint(wt_session::Endpoint);
+
+impl std::ops::Deref for Endpoint {
+    type Target = wt_session::Endpoint;
+
+    fn deref(&self) -> &wt_session::Endpoint {
+        &self.0
+    }
 }
 
-impl std::fmt::Debug for Endpoint {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Endpoint")
-            .field("local_addr", &self.local_addr)
-            .finish_non_exhaustive()
+impl From<Endpoint> for wt_session::Endpoint {
+    fn from(e: Endpoint) -> Self {
+        e.0
     }
 }
 
@@ -179,13 +197,9 @@ impl Endpoint {
             config,
             client: None,
         });
-        let (tx, rx) = mpsc::channel(ACCEPT_QUEUE);
-        tokio::spawn(accept_loop(server, ep.clone(), tx));
-        Ok(Self {
-            alive: Arc::new(Alive { ep }),
-            requests: Some(Arc::new(tokio::sync::Mutex::new(rx))),
-            local_addr,
-        })
+        let (handle, queue) = wt_session::Endpoint::server(ep.clone(), local_addr, ACCEPT_QUEUE);
+        tokio::spawn(accept_loop(server, ep, queue));
+        Ok(Self(handle))
     }
 
     /// A client bound to `bind` (use port 0) with the given TLS configuration (see
@@ -214,68 +228,16 @@ impl Endpoint {
             config,
             client: Some(client),
         });
-        Ok(Self {
-            alive: Arc::new(Alive { ep }),
-            requests: None,
-            local_addr,
-        })
+        Ok(Self(wt_session::Endpoint::client(ep, local_addr)))
     }
 
-    /// The bound address.
-    pub fn local_addr(&self) -> SocketAddr {
-        self.local_addr
-    }
-
-    /// Server: the next session request; `None` once the endpoint is closed (or on a client).
-    pub async fn accept(&self) -> Option<SessionRequest> {
-        let rx = self.requests.as_ref()?;
-        rx.lock().await.recv().await
-    }
-
-    /// Client: connects to an `https://host[:port]/path` URL and opens a session.
-    pub async fn connect(&self, url: &str) -> Result<Session, Error> {
-        self.connect_with(url, ConnectOptions::default()).await
-    }
-
-    /// Client: [`connect`](Self::connect) with offered protocols, an origin or more headers.
-    pub async fn connect_with(&self, url: &str, options: ConnectOptions) -> Result<Session, Error> {
-        let ep = &self.alive.ep;
-        let Some(client) = ep.client.as_ref() else {
-            return Err(Error::Invalid("not a client endpoint".into()));
-        };
-        if ep.closed.load(Ordering::SeqCst) {
-            return Err(Error::ConnectionLost("endpoint closed".into()));
-        }
-        let target = wt_session::Target::parse(url, options)?;
-        let bare = target.host.clone();
-        let port = target.port;
-        let want_v6 = self.local_addr.is_ipv6();
-        let addr = tokio::net::lookup_host((bare.as_str(), port))
-            .await
-            .map_err(|e| Error::ConnectionLost(format!("cannot resolve {bare}: {e}")))?
-            .find(|a| a.is_ipv6() == want_v6)
-            .ok_or_else(|| Error::ConnectionLost(format!("no usable address for {bare}")))?;
-        debug!(%addr, server_name = %bare, "connecting");
-        let conn = client
-            .connect(Connect::new(addr).with_server_name(bare.as_str()))
-            .await
-            .map_err(|e| conn::close_info(Some(&e)).2)?;
-        let (shared, ctl) = conn::spawn(conn, Side::Client, ep.config.clone(), None);
-        ep.register(&ctl);
-        Session::connect(shared, target.request).await
-    }
-
-    /// Closes every connection and stops accepting (also done when the last handle drops).
-    pub fn close(&self) {
-        self.alive.ep.close();
+    /// The stack-independent endpoint.
+    pub fn into_inner(self) -> wt_session::Endpoint {
+        self.0
     }
 }
 
-async fn accept_loop(
-    mut server: s2n_quic::Server,
-    ep: Arc<EpShared>,
-    tx: mpsc::Sender<SessionRequest>,
-) {
+async fn accept_loop(mut server: s2n_quic::Server, ep: Arc<EpShared>, queue: RequestQueue) {
     loop {
         if ep.closed.load(Ordering::SeqCst) {
             break;
@@ -283,7 +245,7 @@ async fn accept_loop(
         tokio::select! {
             c = server.accept() => match c {
                 Some(conn) => {
-                    let (_, ctl) = conn::spawn(conn, Side::Server, ep.config.clone(), Some(tx.clone()));
+                    let (_, ctl) = conn::spawn(conn, Side::Server, ep.config.clone(), Some(queue.clone()));
                     ep.register(&ctl);
                 }
                 None => break,

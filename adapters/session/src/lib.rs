@@ -17,9 +17,13 @@
 //! certificate pinning by SHA-256 for rustls clients, with the crypto provider left to the
 //! adapter.
 
+pub mod close;
 #[cfg(feature = "demo")]
 pub mod demo;
+#[cfg(feature = "endpoint")]
+pub mod endpoint;
 mod error;
+pub mod open_ahead;
 #[cfg(feature = "pinned")]
 pub mod pinned;
 mod request;
@@ -28,7 +32,11 @@ pub mod shared;
 mod stream;
 pub mod target;
 
+pub use close::{ClientClose, TransportClose};
+#[cfg(feature = "endpoint")]
+pub use endpoint::{Endpoint, RequestQueue, Transport};
 pub use error::{CloseInfo, CloseKind, Error};
+pub use open_ahead::OpenAhead;
 pub use request::SessionRequest;
 pub use session::Session;
 pub use shared::{Inner, Shared, WakeDriver};

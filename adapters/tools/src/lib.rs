@@ -3,7 +3,8 @@
 //! Two binaries, `wt-server` (the [`wt_session::demo`] routes on HTTP/3 plus a demo page over
 //! plain HTTP) and `wt-client` (an echo check in every mode), each taking
 //! `--backend quinn|s2n-quic`. This library is the little they share: the [`Backend`] choice and
-//! an [`Endpoint`] enum over the two adapters' endpoints, which have the same methods.
+//! the constructors [`server`] and [`client`], which make the one [`Endpoint`] type of
+//! `wt-session` on either stack.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -11,7 +12,6 @@ use std::sync::Arc;
 use rustls::RootCertStore;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use wt_session::wt_proto::Config;
-use wt_session::{Error, Session, SessionRequest};
 
 /// The QUIC stack under the WebTransport engine.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -108,95 +108,57 @@ pub enum ClientError {
     Bind(std::io::Error),
 }
 
-/// An endpoint of either adapter; the methods are those the adapters share.
-#[derive(Clone, Debug)]
-pub enum Endpoint {
-    /// A `wt_quinn::Endpoint`.
-    Quinn(wt_quinn::Endpoint),
-    /// A `wt_s2n_quic::Endpoint`.
-    S2nQuic(wt_s2n_quic::Endpoint),
+/// The endpoint both adapters make: one type, whichever stack runs it.
+pub use wt_session::Endpoint;
+
+/// A server on `addr` on `backend`'s stack with this identity and engine configuration. Must be
+/// called inside a tokio runtime.
+pub fn server(
+    backend: Backend,
+    addr: SocketAddr,
+    identity: Identity,
+    config: Config,
+) -> Result<Endpoint, BoxError> {
+    let Identity { chain, key, .. } = identity;
+    Ok(match backend {
+        Backend::Quinn => wt_quinn::Endpoint::server_with_config(
+            addr,
+            wt_quinn::tls::server_config(chain, key)?,
+            config,
+        )?
+        .into_inner(),
+        Backend::S2nQuic => wt_s2n_quic::Endpoint::server_with_config(
+            addr,
+            wt_s2n_quic::tls::server_config(chain, key)?,
+            config,
+        )?
+        .into_inner(),
+    })
 }
 
-impl Endpoint {
-    /// A server on `addr` with this identity and engine configuration. Must be called inside a
-    /// tokio runtime.
-    pub fn server(
-        backend: Backend,
-        addr: SocketAddr,
-        identity: Identity,
-        config: Config,
-    ) -> Result<Self, BoxError> {
-        let Identity { chain, key, .. } = identity;
-        Ok(match backend {
-            Backend::Quinn => Endpoint::Quinn(wt_quinn::Endpoint::server_with_config(
-                addr,
-                wt_quinn::tls::server_config(chain, key)?,
-                config,
-            )?),
-            Backend::S2nQuic => Endpoint::S2nQuic(wt_s2n_quic::Endpoint::server_with_config(
-                addr,
-                wt_s2n_quic::tls::server_config(chain, key)?,
-                config,
-            )?),
-        })
-    }
-
-    /// A client bound to `bind` that verifies servers as `trust` says. Must be called inside a
-    /// tokio runtime.
-    pub fn client(backend: Backend, bind: SocketAddr, trust: Trust) -> Result<Self, ClientError> {
-        match backend {
-            Backend::Quinn => {
-                let config = match trust {
-                    Trust::Hashes(h) => wt_quinn::tls::client_config_with_hashes(h),
-                    Trust::Roots(r) => wt_quinn::tls::client_config(r),
-                }
-                .map_err(|e| ClientError::Tls(e.into()))?;
-                wt_quinn::Endpoint::client(bind, config)
-                    .map(Endpoint::Quinn)
-                    .map_err(ClientError::Bind)
+/// A client bound to `bind` on `backend`'s stack that verifies servers as `trust` says. Must
+/// be called inside a tokio runtime.
+pub fn client(backend: Backend, bind: SocketAddr, trust: Trust) -> Result<Endpoint, ClientError> {
+    match backend {
+        Backend::Quinn => {
+            let config = match trust {
+                Trust::Hashes(h) => wt_quinn::tls::client_config_with_hashes(h),
+                Trust::Roots(r) => wt_quinn::tls::client_config(r),
             }
-            Backend::S2nQuic => {
-                let config = match trust {
-                    Trust::Hashes(h) => wt_s2n_quic::tls::client_config_with_hashes(h),
-                    Trust::Roots(r) => wt_s2n_quic::tls::client_config(r),
-                }
-                .map_err(|e| ClientError::Tls(e.into()))?;
-                wt_s2n_quic::Endpoint::client(bind, config)
-                    .map(Endpoint::S2nQuic)
-                    .map_err(ClientError::Bind)
+            .map_err(|e| ClientError::Tls(e.into()))?;
+            wt_quinn::Endpoint::client(bind, config)
+                .map(wt_quinn::Endpoint::into_inner)
+                .map_err(ClientError::Bind)
+        }
+        Backend::S2nQuic => {
+            let config = match trust {
+                Trust::Hashes(h) => wt_s2n_quic::tls::client_config_with_hashes(h),
+                Trust::Roots(r) => wt_s2n_quic::tls::client_config(r),
             }
-        }
-    }
-
-    /// The bound address.
-    pub fn local_addr(&self) -> SocketAddr {
-        match self {
-            Endpoint::Quinn(e) => e.local_addr(),
-            Endpoint::S2nQuic(e) => e.local_addr(),
-        }
-    }
-
-    /// The next session request (servers); `None` once the endpoint is closed.
-    pub async fn accept(&self) -> Option<SessionRequest> {
-        match self {
-            Endpoint::Quinn(e) => e.accept().await,
-            Endpoint::S2nQuic(e) => e.accept().await,
-        }
-    }
-
-    /// Opens a session to `url` (clients).
-    pub async fn connect(&self, url: &str) -> Result<Session, Error> {
-        match self {
-            Endpoint::Quinn(e) => e.connect(url).await,
-            Endpoint::S2nQuic(e) => e.connect(url).await,
-        }
-    }
-
-    /// Closes every connection.
-    pub fn close(&self) {
-        match self {
-            Endpoint::Quinn(e) => e.close(),
-            Endpoint::S2nQuic(e) => e.close(),
+            .map_err(|e| ClientError::Tls(e.into()))?;
+            wt_s2n_quic::Endpoint::client(bind, config)
+                .map(wt_s2n_quic::Endpoint::into_inner)
+                .map_err(ClientError::Bind)
         }
     }
 }

@@ -16,7 +16,7 @@ use rustls::RootCertStore;
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
 use wt_session::Session;
-use wt_tools::{Backend, ClientError, Endpoint, Trust};
+use wt_tools::{Backend, ClientError, Trust};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum Mode {
@@ -230,7 +230,7 @@ async fn main() {
         None => Trust::Roots(system_roots()),
     };
     let bind = "0.0.0.0:0".parse().expect("address");
-    let endpoint = Endpoint::client(args.backend, bind, trust).unwrap_or_else(|e| {
+    let endpoint = wt_tools::client(args.backend, bind, trust).unwrap_or_else(|e| {
         match e {
             ClientError::Tls(e) => eprintln!("TLS configuration: {e}"),
             ClientError::Bind(e) => eprintln!("cannot bind: {e}"),

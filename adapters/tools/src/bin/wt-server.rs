@@ -20,7 +20,7 @@ use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use wt_session::wt_proto::Config;
-use wt_tools::{Backend, Endpoint};
+use wt_tools::Backend;
 
 #[derive(Parser, Debug)]
 #[command(about = "WebTransport demo server (echo, open, close, report)")]
@@ -71,7 +71,7 @@ async fn main() -> Result<(), wt_tools::BoxError> {
         bidi_streams: switch("H3_WT_BIDI"),
         ..Config::default()
     };
-    let endpoint = Endpoint::server(args.backend, args.addr, identity, config.clone())?;
+    let endpoint = wt_tools::server(args.backend, args.addr, identity, config.clone())?;
     let wt_addr = endpoint.local_addr();
     let listener = tokio::net::TcpListener::bind(args.http_addr).await?;
     let http_addr = listener.local_addr()?;

@@ -5,7 +5,7 @@ mod common;
 
 use bytes::Bytes;
 use common::{Stack, bare_server, within};
-use wt_proto::Config;
+use wt_session::wt_proto::Config;
 
 async fn pair(
     server: &common::Server,

@@ -18,8 +18,8 @@ mod cases {
     use std::time::Duration;
 
     use bytes::Bytes;
-    use wt_s2n_quic::wt_proto::Config;
-    use wt_s2n_quic::{CloseKind, Error, Session};
+    use wt_session::wt_proto::Config;
+    use wt_session::{CloseKind, Error, Session};
 
     use crate::common::*;
 
@@ -29,7 +29,7 @@ mod cases {
         client.connect(&server.url(path)).await.unwrap()
     }
 
-    async fn read_all(recv: &mut wt_s2n_quic::RecvStream) -> Vec<u8> {
+    async fn read_all(recv: &mut wt_session::RecvStream) -> Vec<u8> {
         recv.read_to_end(64 << 20).await.unwrap()
     }
 

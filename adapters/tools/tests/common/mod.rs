@@ -6,8 +6,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use wt_s2n_quic::wt_proto::Config;
-use wt_s2n_quic::{ConnectOptions, Error, Session, SessionRequest};
+use wt_session::wt_proto::Config;
+use wt_session::{ConnectOptions, Error, Session};
 
 /// A QUIC stack.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -16,68 +16,28 @@ pub enum Stack {
     S2n,
 }
 
-/// A server endpoint on either stack.
+/// A server endpoint (either stack: the adapters make one type).
+pub type ServerEp = wt_session::Endpoint;
+
+/// A client endpoint on either stack, with the helpers the suite uses.
 #[derive(Clone, Debug)]
-pub enum ServerEp {
-    Quinn(wt_quinn::Endpoint),
-    S2n(wt_s2n_quic::Endpoint),
-}
-
-impl ServerEp {
-    pub async fn accept(&self) -> Option<SessionRequest> {
-        match self {
-            ServerEp::Quinn(e) => e.accept().await,
-            ServerEp::S2n(e) => e.accept().await,
-        }
-    }
-
-    pub fn close(&self) {
-        match self {
-            ServerEp::Quinn(e) => e.close(),
-            ServerEp::S2n(e) => e.close(),
-        }
-    }
-}
-
-/// A client endpoint on either stack.
-#[derive(Clone, Debug)]
-pub enum ClientEp {
-    Quinn(wt_quinn::Endpoint),
-    S2n(wt_s2n_quic::Endpoint),
-}
+pub struct ClientEp(pub wt_session::Endpoint);
 
 impl ClientEp {
     pub async fn connect(&self, url: &str) -> Result<Session, Error> {
-        match self {
-            ClientEp::Quinn(e) => e.connect(url).await,
-            ClientEp::S2n(e) => e.connect(url).await,
-        }
+        self.0.connect(url).await
     }
 
     pub async fn connect_with(&self, url: &str, protocols: &[&str]) -> Result<Session, Error> {
-        match self {
-            ClientEp::Quinn(e) => {
-                let o = wt_quinn::ConnectOptions {
-                    protocols: protocols.iter().map(|p| p.to_string()).collect(),
-                    ..Default::default()
-                };
-                e.connect_with(url, o).await
-            }
-            ClientEp::S2n(e) => {
-                let o = ConnectOptions {
-                    protocols: protocols.iter().map(|p| p.to_string()).collect(),
-                    ..Default::default()
-                };
-                e.connect_with(url, o).await
-            }
-        }
+        let o = ConnectOptions {
+            protocols: protocols.iter().map(|p| p.to_string()).collect(),
+            ..Default::default()
+        };
+        self.0.connect_with(url, o).await
     }
 
     pub fn close(&self) {
-        match self {
-            ClientEp::Quinn(e) => e.close(),
-            ClientEp::S2n(e) => e.close(),
-        }
+        self.0.close()
     }
 }
 
@@ -99,11 +59,11 @@ impl Server {
         match stack {
             Stack::Quinn => {
                 let c = wt_quinn::tls::client_config_with_hashes(vec![self.hash]).unwrap();
-                ClientEp::Quinn(wt_quinn::Endpoint::client(bind, c).unwrap())
+                ClientEp(wt_quinn::Endpoint::client(bind, c).unwrap().into_inner())
             }
             Stack::S2n => {
                 let c = wt_s2n_quic::tls::client_config_with_hashes(vec![self.hash]).unwrap();
-                ClientEp::S2n(wt_s2n_quic::Endpoint::client(bind, c).unwrap())
+                ClientEp(wt_s2n_quic::Endpoint::client(bind, c).unwrap().into_inner())
             }
         }
     }
@@ -117,20 +77,17 @@ pub fn bare_server(stack: Stack, config: Config) -> Server {
             let c = wt_quinn::tls::self_signed().unwrap();
             let sc = wt_quinn::tls::server_config(vec![c.cert.clone()], c.key.clone_key()).unwrap();
             let e = wt_quinn::Endpoint::server_with_config(bind, sc, config).unwrap();
-            (ServerEp::Quinn(e), c.hash, c.cert.to_vec())
+            (e.into_inner(), c.hash, c.cert.to_vec())
         }
         Stack::S2n => {
             let c = wt_s2n_quic::tls::self_signed().unwrap();
             let sc =
                 wt_s2n_quic::tls::server_config(vec![c.cert.clone()], c.key.clone_key()).unwrap();
             let e = wt_s2n_quic::Endpoint::server_with_config(bind, sc, config).unwrap();
-            (ServerEp::S2n(e), c.hash, c.cert.to_vec())
+            (e.into_inner(), c.hash, c.cert.to_vec())
         }
     };
-    let addr = match &endpoint {
-        ServerEp::Quinn(e) => e.local_addr(),
-        ServerEp::S2n(e) => e.local_addr(),
-    };
+    let addr = endpoint.local_addr();
     Server {
         endpoint,
         addr,
