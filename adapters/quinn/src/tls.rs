@@ -9,48 +9,15 @@ use quinn_proto::crypto::rustls::{QuicClientConfig, QuicServerConfig};
 use quinn_proto::{IdleTimeout, TransportConfig, VarInt};
 use rustls::RootCertStore;
 use rustls::crypto::CryptoProvider;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 /// The ALPN token of HTTP/3.
 pub const ALPN_H3: &[u8] = b"h3";
 
-/// Why a TLS configuration could not be built.
-#[derive(Debug, thiserror::Error)]
-pub enum TlsError {
-    /// rustls refused the configuration.
-    #[error("rustls: {0}")]
-    Rustls(#[from] rustls::Error),
-    /// The certificate could not be generated.
-    #[error("certificate generation: {0}")]
-    Rcgen(#[from] rcgen::Error),
-    /// quinn refused the rustls configuration.
-    #[error("QUIC TLS: {0}")]
-    Quic(String),
-    /// A PEM file could not be read.
-    #[error("PEM: {0}")]
-    Pem(String),
-}
+pub use wt_session::cert::{SelfSigned, TlsError};
 
 fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
-}
-
-/// A self-signed certificate and its key.
-#[derive(Debug)]
-pub struct SelfSigned {
-    /// The certificate (DER).
-    pub cert: CertificateDer<'static>,
-    /// The private key (PKCS#8 DER).
-    pub key: PrivateKeyDer<'static>,
-    /// SHA-256 of the certificate's DER, as `serverCertificateHashes` wants it.
-    pub hash: [u8; 32],
-}
-
-impl SelfSigned {
-    /// The SHA-256 hash in lowercase hex.
-    pub fn hash_hex(&self) -> String {
-        hex(&self.hash)
-    }
 }
 
 pub use wt_session::pinned::{hex, parse_hash};
@@ -69,43 +36,13 @@ fn sha256(bytes: &[u8]) -> [u8; 32] {
 
 /// Makes an ECDSA P-256 certificate for `localhost`, `127.0.0.1` and `::1`, valid from an hour
 /// ago for 10 days (browsers accept `serverCertificateHashes` only for certificates valid less
-/// than 14 days).
+/// than 14 days); see [`wt_session::cert::self_signed`].
 pub fn self_signed() -> Result<SelfSigned, TlsError> {
     let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?;
-    let mut params = rcgen::CertificateParams::new(vec![
-        "localhost".to_string(),
-        "127.0.0.1".to_string(),
-        "::1".to_string(),
-    ])?;
-    let now = time::OffsetDateTime::now_utc();
-    params.not_before = now - time::Duration::hours(1);
-    params.not_after = now + time::Duration::days(10);
-    params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, "wt-quinn self-signed");
-    let cert = params.self_signed(&key)?;
-    let cert = cert.der().clone();
-    let hash = cert_hash(&cert);
-    Ok(SelfSigned {
-        cert,
-        key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
-        hash,
-    })
+    wt_session::cert::self_signed(&key, key.serialize_der(), "wt-quinn self-signed", sha256)
 }
 
-/// Reads a PEM certificate chain and private key.
-pub fn load_pem(
-    cert_path: &std::path::Path,
-    key_path: &std::path::Path,
-) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), TlsError> {
-    use rustls::pki_types::pem::PemObject;
-    let certs = CertificateDer::pem_file_iter(cert_path)
-        .map_err(|e| TlsError::Pem(e.to_string()))?
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| TlsError::Pem(e.to_string()))?;
-    let key = PrivateKeyDer::from_pem_file(key_path).map_err(|e| TlsError::Pem(e.to_string()))?;
-    Ok((certs, key))
-}
+pub use wt_session::cert::load_pem;
 
 /// The transport settings for WebTransport: datagrams on, room for many streams, a 30 s idle
 /// timeout and keep-alives.

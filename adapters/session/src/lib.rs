@@ -17,6 +17,8 @@
 //! certificate pinning by SHA-256 for rustls clients, with the crypto provider left to the
 //! adapter.
 
+#[cfg(feature = "cert")]
+pub mod cert;
 pub mod close;
 #[cfg(feature = "demo")]
 pub mod demo;
