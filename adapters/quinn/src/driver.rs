@@ -75,24 +75,11 @@ impl Transport for EpShared {
     }
 }
 
-/// A WebTransport endpoint on one UDP socket driven by quinn-proto: a
-/// [`wt_session::Endpoint`] (all its methods are available through `Deref`) made by the
-/// constructors here. [`into_inner`](Self::into_inner) gives the stack-independent endpoint.
-#[derive(Clone, Debug)]
-pub struct Endpoint(wt_session::Endpoint);
-
-impl std::ops::Deref for Endpoint {
-    type Target = wt_session::Endpoint;
-
-    fn deref(&self) -> &wt_session::Endpoint {
-        &self.0
-    }
-}
-
-impl From<Endpoint> for wt_session::Endpoint {
-    fn from(e: Endpoint) -> Self {
-        e.0
-    }
+wt_session::adapter_endpoint! {
+    /// A WebTransport endpoint on one UDP socket driven by quinn-proto: a
+    /// [`wt_session::Endpoint`] (all its methods are available through `Deref`) made by the
+    /// constructors here. [`into_inner`](Self::into_inner) gives the stack-independent endpoint.
+    pub struct Endpoint;
 }
 
 impl Endpoint {
@@ -126,11 +113,6 @@ impl Endpoint {
         config: Config,
     ) -> io::Result<Self> {
         Self::start(bind, None, Some(tls), config)
-    }
-
-    /// The stack-independent endpoint.
-    pub fn into_inner(self) -> wt_session::Endpoint {
-        self.0
     }
 
     fn start(

@@ -163,3 +163,43 @@ impl Endpoint {
         self.alive.transport.close();
     }
 }
+
+/// Declares an adapter's endpoint type: a newtype over [`Endpoint`] that derefs to it (so every
+/// method of the shared endpoint is available), converts into it, and has
+/// `into_inner()`. The adapter adds its stack's constructors in an `impl` of its own.
+///
+/// ```ignore
+/// wt_session::adapter_endpoint! {
+///     /// A WebTransport endpoint on my QUIC stack.
+///     pub struct Endpoint;
+/// }
+/// ```
+#[macro_export]
+macro_rules! adapter_endpoint {
+    ($(#[$meta:meta])* pub struct $name:ident;) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug)]
+        pub struct $name($crate::Endpoint);
+
+        impl ::std::ops::Deref for $name {
+            type Target = $crate::Endpoint;
+
+            fn deref(&self) -> &$crate::Endpoint {
+                &self.0
+            }
+        }
+
+        impl ::std::convert::From<$name> for $crate::Endpoint {
+            fn from(e: $name) -> Self {
+                e.0
+            }
+        }
+
+        impl $name {
+            /// The stack-independent endpoint.
+            pub fn into_inner(self) -> $crate::Endpoint {
+                self.0
+            }
+        }
+    };
+}
