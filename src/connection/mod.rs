@@ -539,6 +539,8 @@ impl Connection {
         if self.closed {
             return;
         }
+        let span = self.span.clone();
+        let _entered = span.enter();
         warn!(code = %e.code, reason = e.reason, side = %self.side, "connection error");
         self.teardown(CloseCause::ConnectionClosed);
         self.actions.clear();

@@ -181,6 +181,8 @@ struct Conn {
     ready: bool,
     /// The deadline of this connection's entry in `Driver::timers` (older entries are stale).
     deadline: Option<Instant>,
+    /// The engine's next deadline, as of the end of the last pass.
+    engine_deadline: Option<Instant>,
 }
 
 /// The connections by handle. quinn-proto's handles are small slab indices that it reuses, so
@@ -293,6 +295,7 @@ impl Driver {
                 woken,
                 ready: false,
                 deadline: None,
+                engine_deadline: None,
             },
         );
         self.mark_ready(ch);
@@ -344,7 +347,7 @@ impl Driver {
                 t = Some(t.map_or(x, |t: Instant| t.min(x)));
             }
         };
-        min(c.shared.lock().engine.poll_timeout());
+        min(c.engine_deadline);
         min(c.close.deadline());
         if t != c.deadline {
             c.deadline = t;
@@ -368,9 +371,14 @@ impl Driver {
         let gro = self.state.gro_segments().max(1);
         let slot = (64 * 1024).max(1500 * gro);
         let mut storage = vec![0u8; slot * quinn_udp::BATCH_SIZE];
+        // The receive slots, made once: a receive call allocates nothing.
+        let mut slices: Vec<IoSliceMut<'_>> =
+            storage.chunks_mut(slot).map(IoSliceMut::new).collect();
         let mut resp = Vec::new();
         let mut tx_buf = Vec::new();
         let mut shutting_down_since: Option<Instant> = None;
+        let mut timer = Box::pin(tokio::time::sleep(Duration::from_secs(3600)));
+        let mut armed: Option<Instant> = None;
         loop {
             let now = Instant::now();
             if self.ep.closed.load(Ordering::SeqCst) && shutting_down_since.is_none() {
@@ -399,7 +407,7 @@ impl Driver {
                 return;
             }
             self.commands(now);
-            let busy = self.receive(now, &mut storage, &mut resp).await;
+            let busy = self.receive(now, &mut slices, &mut resp).await;
             let now = Instant::now();
             if shutting_down_since.is_some() {
                 let all: Vec<ConnectionHandle> = self.conns.keys().collect();
@@ -426,17 +434,17 @@ impl Driver {
                 tokio::task::yield_now().await;
                 continue;
             }
+            // One timer for the driver's life, moved only when the earliest deadline moves.
             let deadline = self.timers.peek().map(|Reverse((t, _))| *t);
-            let sleep = async {
-                match deadline {
-                    Some(t) => tokio::time::sleep_until(tokio::time::Instant::from_std(t)).await,
-                    None => std::future::pending().await,
-                }
-            };
+            if deadline != armed {
+                armed = deadline;
+                let at = deadline.unwrap_or_else(|| now + Duration::from_secs(3600));
+                timer.as_mut().reset(tokio::time::Instant::from_std(at));
+            }
             tokio::select! {
                 _ = self.socket.readable() => {}
                 _ = self.ep.notify.notified() => {}
-                _ = sleep => {}
+                _ = timer.as_mut() => { armed = None; }
             }
         }
     }
@@ -476,17 +484,19 @@ impl Driver {
     }
 
     /// Reads what the socket has (a bounded burst); returns whether more may be waiting.
-    async fn receive(&mut self, now: Instant, storage: &mut [u8], resp: &mut Vec<u8>) -> bool {
-        let slot = storage.len() / quinn_udp::BATCH_SIZE;
+    async fn receive(
+        &mut self,
+        now: Instant,
+        slices: &mut [IoSliceMut<'_>],
+        resp: &mut Vec<u8>,
+    ) -> bool {
         let mut metas = [RecvMeta::default(); quinn_udp::BATCH_SIZE];
         for _ in 0..RECV_BURST {
             let n = {
-                let mut slices: Vec<IoSliceMut<'_>> =
-                    storage.chunks_mut(slot).map(IoSliceMut::new).collect();
                 let socket = &self.socket;
                 let state = &self.state;
                 match socket.try_io(Interest::READABLE, || {
-                    state.recv(socket.into(), &mut slices, &mut metas)
+                    state.recv(socket.into(), slices, &mut metas)
                 }) {
                     Ok(n) => n,
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => return false,
@@ -496,7 +506,7 @@ impl Driver {
                     }
                 }
             };
-            for (meta, buf) in metas.iter().zip(storage.chunks(slot)).take(n) {
+            for (meta, buf) in metas.iter().zip(slices.iter()).take(n) {
                 let stride = meta.stride.max(1);
                 // One copy per receive slot (a GRO batch); its datagrams are split off it.
                 let mut data = BytesMut::from(&buf[..meta.len.min(buf.len())]);
@@ -621,7 +631,10 @@ impl Driver {
             }
             // What left the datagram send buffer makes room for waiting senders.
             let space = c.quic.datagrams().send_buffer_space();
-            c.shared.lock().set_datagram_send_space(space);
+            let mut g = c.shared.lock();
+            g.set_datagram_send_space(space);
+            c.engine_deadline = g.engine.poll_timeout();
+            drop(g);
             c.quic.is_drained()
         };
         if sent >= 64 {
