@@ -131,12 +131,19 @@ impl Translator {
         event: Event,
     ) {
         match event {
+            Event::HandshakeDataReady if quic.side().is_server() => {
+                // A server has the client's transport parameters and its own 1-RTT keys once
+                // it sent its handshake flight: its control stream and SETTINGS go out as
+                // 0.5-RTT data (RFC 9001 §4.1.1; the client can use them as soon as its
+                // handshake completes, and its CONNECT waits for them). Nothing the client
+                // sends is read before the handshake completes.
+                debug!("QUIC handshake data ready: server streams open as 0.5-RTT");
+                self.start(quic, engine);
+            }
             Event::HandshakeDataReady => {}
             Event::Connected => {
                 debug!(side = %engine.side(), "QUIC connected");
-                self.connected = true;
-                self.refill(quic, engine, Dir::Bi);
-                self.refill(quic, engine, Dir::Uni);
+                self.start(quic, engine);
             }
             Event::ConnectionLost { reason } => {
                 debug!(%reason, "QUIC connection lost");
@@ -207,6 +214,16 @@ impl Translator {
     /// Whether quinn may still hold received datagrams the engine had no room for.
     pub fn datagrams_pending(&self) -> bool {
         self.datagrams_pending
+    }
+
+    /// From here on, streams are opened and the engine's actions executed.
+    fn start(&mut self, quic: &mut quinn_proto::Connection, engine: &mut Connection) {
+        if self.connected {
+            return;
+        }
+        self.connected = true;
+        self.refill(quic, engine, Dir::Bi);
+        self.refill(quic, engine, Dir::Uni);
     }
 
     /// Opens quinn streams ahead of the engine and gives the engine exactly that credit.
