@@ -10,22 +10,48 @@ use super::loopback_any;
 use crate::stack::{Client, Conn, RecvHalf, SendHalf, Server, ServerInfo};
 use crate::workload::CHUNK;
 
-pub(crate) struct Srv(Endpoint);
+/// How one of our adapters makes its endpoints; the rest of [`Srv`] and [`Cli`] is written once
+/// over the one `wt_session::Endpoint` type both adapters make.
+pub(crate) trait WtStack: Send + 'static {
+    /// A server endpoint on loopback and what its clients need.
+    fn server() -> Result<(wt_session::Endpoint, ServerInfo)>;
+    /// A client endpoint for `server` and the URL to connect to.
+    fn client(server: &ServerInfo) -> Result<(wt_session::Endpoint, String)>;
+}
 
-impl Server for Srv {
-    type Incoming = SessionRequest;
-    type Conn = Session;
+/// wt-quinn: rustls with ring, the shared transport configuration, a pinned certificate hash.
+pub(crate) struct Quinn;
 
-    fn bind() -> Result<(Self, ServerInfo)> {
+impl WtStack for Quinn {
+    fn server() -> Result<(wt_session::Endpoint, ServerInfo)> {
         let cert = wt_quinn::tls::self_signed()?;
         let config = wt_quinn::tls::server_config(vec![cert.cert.clone()], cert.key.clone_key())?;
-        let endpoint = Endpoint::server(loopback_any(), config)?;
+        let endpoint = Endpoint::server(loopback_any(), config)?.into_inner();
         let info = ServerInfo {
             addr: endpoint.local_addr(),
             cert: cert.cert.to_vec(),
             hash: cert.hash,
         };
-        Ok((Srv(endpoint), info))
+        Ok((endpoint, info))
+    }
+
+    fn client(server: &ServerInfo) -> Result<(wt_session::Endpoint, String)> {
+        let config = wt_quinn::tls::client_config_with_hashes(vec![server.hash])?;
+        let endpoint = Endpoint::client(loopback_any(), config)?.into_inner();
+        Ok((endpoint, server.url_ip()))
+    }
+}
+
+/// A server of one of our adapters.
+pub(crate) struct Srv<S: WtStack = Quinn>(wt_session::Endpoint, std::marker::PhantomData<S>);
+
+impl<S: WtStack> Server for Srv<S> {
+    type Incoming = SessionRequest;
+    type Conn = Session;
+
+    fn bind() -> Result<(Self, ServerInfo)> {
+        let (endpoint, info) = S::server()?;
+        Ok((Srv(endpoint, std::marker::PhantomData), info))
     }
 
     async fn accept(&mut self) -> Option<Self::Incoming> {
@@ -37,19 +63,22 @@ impl Server for Srv {
     }
 }
 
-pub(crate) struct Cli {
-    endpoint: Endpoint,
+/// A client of one of our adapters.
+pub(crate) struct Cli<S: WtStack = Quinn> {
+    endpoint: wt_session::Endpoint,
     url: String,
+    stack: std::marker::PhantomData<S>,
 }
 
-impl Client for Cli {
+impl<S: WtStack> Client for Cli<S> {
     type Conn = Session;
 
     fn new(server: &ServerInfo) -> Result<Self> {
-        let config = wt_quinn::tls::client_config_with_hashes(vec![server.hash])?;
+        let (endpoint, url) = S::client(server)?;
         Ok(Cli {
-            endpoint: Endpoint::client(loopback_any(), config)?,
-            url: server.url_ip(),
+            endpoint,
+            url,
+            stack: std::marker::PhantomData,
         })
     }
 

@@ -4,57 +4,38 @@
 
 use anyhow::Result;
 use quinn::rustls::pki_types::CertificateDer;
-use wt_s2n_quic::{Endpoint, Session, SessionRequest};
+use wt_s2n_quic::Endpoint;
 
 use super::loopback_any;
-use crate::stack::{Client, Server, ServerInfo};
+use super::wt_quinn::WtStack;
+use crate::stack::ServerInfo;
 
-pub(crate) struct Srv(Endpoint);
+/// wt-s2n-quic: s2n-tls on both sides, the client trusting exactly the server's certificate.
+pub(crate) struct S2n;
 
-impl Server for Srv {
-    type Incoming = SessionRequest;
-    type Conn = Session;
-
-    fn bind() -> Result<(Self, ServerInfo)> {
+impl WtStack for S2n {
+    fn server() -> Result<(wt_session::Endpoint, ServerInfo)> {
         let cert = wt_s2n_quic::tls::self_signed()?;
         let config =
             wt_s2n_quic::tls::server_config(vec![cert.cert.clone()], cert.key.clone_key())?;
-        let endpoint = Endpoint::server(loopback_any(), config)?;
+        let endpoint = Endpoint::server(loopback_any(), config)?.into_inner();
         let info = ServerInfo {
             addr: endpoint.local_addr(),
             cert: cert.cert.to_vec(),
             hash: cert.hash,
         };
-        Ok((Srv(endpoint), info))
+        Ok((endpoint, info))
     }
 
-    async fn accept(&mut self) -> Option<Self::Incoming> {
-        self.0.accept().await
-    }
-
-    async fn establish(incoming: Self::Incoming) -> Result<Self::Conn> {
-        Ok(incoming.accept()?)
-    }
-}
-
-pub(crate) struct Cli {
-    endpoint: Endpoint,
-    url: String,
-}
-
-impl Client for Cli {
-    type Conn = Session;
-
-    fn new(server: &ServerInfo) -> Result<Self> {
+    fn client(server: &ServerInfo) -> Result<(wt_session::Endpoint, String)> {
         let cert = CertificateDer::from(server.cert.clone());
         let config = wt_s2n_quic::tls::client_config_trusting(&[cert])?;
-        Ok(Cli {
-            endpoint: Endpoint::client(loopback_any(), config)?,
-            url: server.url_localhost(),
-        })
-    }
-
-    async fn connect(&self) -> Result<Self::Conn> {
-        Ok(self.endpoint.connect(&self.url).await?)
+        let endpoint = Endpoint::client(loopback_any(), config)?.into_inner();
+        Ok((endpoint, server.url_localhost()))
     }
 }
+
+/// A wt-s2n-quic server.
+pub(crate) type Srv = super::wt_quinn::Srv<S2n>;
+/// A wt-s2n-quic client.
+pub(crate) type Cli = super::wt_quinn::Cli<S2n>;
