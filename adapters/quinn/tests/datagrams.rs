@@ -34,13 +34,9 @@ async fn unread_datagrams_wait_in_the_transport() {
             }
             endpoint
         });
-        let s = Server {
-            endpoint: client_for(&hash),
-            addr,
-            hash,
-        };
-        let client = s.client();
-        let session = client.connect(&s.url("/")).await.unwrap();
+        let client = client_for(&hash);
+        let url = format!("https://localhost:{}/", addr.port());
+        let session = client.connect(&url).await.unwrap();
         let payload = Bytes::from(vec![7u8; SIZE]);
         for _ in 0..COUNT {
             session.send_datagram_wait(payload.clone()).await.unwrap();
@@ -62,13 +58,9 @@ async fn waiting_send_completes_and_fails_after_close() {
             session.closed().await;
             endpoint
         });
-        let s = Server {
-            endpoint: client_for(&hash),
-            addr,
-            hash,
-        };
-        let client = s.client();
-        let session = client.connect(&s.url("/")).await.unwrap();
+        let client = client_for(&hash);
+        let url = format!("https://localhost:{}/", addr.port());
+        let session = client.connect(&url).await.unwrap();
         let payload = Bytes::from(vec![1u8; SIZE]);
         for _ in 0..COUNT {
             session.send_datagram_wait(payload.clone()).await.unwrap();

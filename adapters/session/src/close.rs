@@ -119,11 +119,6 @@ impl ClientClose {
         self.ended_at
             .and_then(|e| e.checked_add(CLIENT_CLOSE_GRACE))
     }
-
-    /// Whether the connection was closed this way.
-    pub fn is_closed(&self) -> bool {
-        self.closed
-    }
 }
 
 #[cfg(test)]

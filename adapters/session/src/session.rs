@@ -218,8 +218,9 @@ impl Session {
         Poll::Ready(r)
     }
 
-    /// Receives the next datagram. Datagrams beyond the queue limit (the engine's
-    /// `max_queued_datagrams`) while nobody reads are dropped, oldest first.
+    /// Receives the next datagram. While the connection's queues hold the engine's
+    /// `max_queued_datagrams`, further datagrams wait in the transport's receive buffer, which
+    /// drops its oldest when full.
     pub async fn read_datagram(&self) -> Result<Bytes, Error> {
         poll_fn(|cx| {
             let mut g = self.lock();

@@ -27,12 +27,7 @@ impl WtStack for Quinn {
         let cert = wt_quinn::tls::self_signed()?;
         let config = wt_quinn::tls::server_config(vec![cert.cert.clone()], cert.key.clone_key())?;
         let endpoint = Endpoint::server(loopback_any(), config)?.into_inner();
-        let info = ServerInfo {
-            addr: endpoint.local_addr(),
-            cert: cert.cert.to_vec(),
-            hash: cert.hash,
-        };
-        Ok((endpoint, info))
+        Ok(served(endpoint, &cert))
     }
 
     fn client(server: &ServerInfo) -> Result<(wt_session::Endpoint, String)> {
@@ -40,6 +35,19 @@ impl WtStack for Quinn {
         let endpoint = Endpoint::client(loopback_any(), config)?.into_inner();
         Ok((endpoint, server.url_ip()))
     }
+}
+
+/// A server endpoint with what its clients need to reach it and trust `cert`.
+pub(crate) fn served(
+    endpoint: wt_session::Endpoint,
+    cert: &wt_session::cert::SelfSigned,
+) -> (wt_session::Endpoint, ServerInfo) {
+    let info = ServerInfo {
+        addr: endpoint.local_addr(),
+        cert: cert.cert.to_vec(),
+        hash: cert.hash,
+    };
+    (endpoint, info)
 }
 
 /// A server of one of our adapters.

@@ -19,12 +19,7 @@ impl WtStack for S2n {
         let config =
             wt_s2n_quic::tls::server_config(vec![cert.cert.clone()], cert.key.clone_key())?;
         let endpoint = Endpoint::server(loopback_any(), config)?.into_inner();
-        let info = ServerInfo {
-            addr: endpoint.local_addr(),
-            cert: cert.cert.to_vec(),
-            hash: cert.hash,
-        };
-        Ok((endpoint, info))
+        Ok(super::wt_quinn::served(endpoint, &cert))
     }
 
     fn client(server: &ServerInfo) -> Result<(wt_session::Endpoint, String)> {
