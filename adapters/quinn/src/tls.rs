@@ -14,35 +14,20 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 /// The ALPN token of HTTP/3.
 pub const ALPN_H3: &[u8] = b"h3";
 
-pub use wt_session::cert::{SelfSigned, TlsError};
+pub use wt_session::cert::{SelfSigned, TlsError, load_pem};
+pub use wt_session::pinned::{cert_hash, hex, parse_hash};
 
 fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
-pub use wt_session::pinned::{hex, parse_hash};
-
-/// SHA-256 of a certificate.
-pub fn cert_hash(cert: &CertificateDer<'_>) -> [u8; 32] {
-    sha256(cert.as_ref())
-}
-
-fn sha256(bytes: &[u8]) -> [u8; 32] {
-    let d = ring::digest::digest(&ring::digest::SHA256, bytes);
-    let mut out = [0u8; 32];
-    out.copy_from_slice(d.as_ref());
-    out
-}
-
-/// Makes an ECDSA P-256 certificate for `localhost`, `127.0.0.1` and `::1`, valid from an hour
-/// ago for 10 days (browsers accept `serverCertificateHashes` only for certificates valid less
-/// than 14 days); see [`wt_session::cert::self_signed`].
+/// A fresh ECDSA P-256 certificate for local use and `serverCertificateHashes`; see
+/// [`wt_session::cert::self_signed`].
 pub fn self_signed() -> Result<SelfSigned, TlsError> {
-    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?;
-    wt_session::cert::self_signed(&key, key.serialize_der(), "wt-quinn self-signed", sha256)
+    wt_session::cert::self_signed("wt-quinn self-signed", || {
+        rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)
+    })
 }
-
-pub use wt_session::cert::load_pem;
 
 /// The transport settings for WebTransport: datagrams on, room for many streams, a 30 s idle
 /// timeout and keep-alives.
@@ -105,12 +90,6 @@ pub fn client_config(roots: RootCertStore) -> Result<quinn_proto::ClientConfig, 
 pub fn client_config_with_hashes(
     hashes: Vec<[u8; 32]>,
 ) -> Result<quinn_proto::ClientConfig, TlsError> {
-    let provider = provider();
-    let verifier = wt_session::pinned::HashVerifier::new(hashes, provider.clone(), sha256);
-    let tls = rustls::ClientConfig::builder_with_provider(provider)
-        .with_protocol_versions(&[&rustls::version::TLS13])?
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(verifier))
-        .with_no_client_auth();
+    let tls = wt_session::pinned::client_config(hashes, provider())?;
     client_from(tls)
 }

@@ -18,7 +18,8 @@ use s2n_quic::provider::limits::Limits;
 /// The ALPN token of HTTP/3.
 pub const ALPN_H3: &[u8] = b"h3";
 
-pub use wt_session::cert::{SelfSigned, TlsError};
+pub use wt_session::cert::{SelfSigned, TlsError, load_pem};
+pub use wt_session::pinned::{cert_hash, hex, parse_hash};
 
 fn quic_err(e: impl std::fmt::Display) -> TlsError {
     TlsError::Quic(e.to_string())
@@ -48,29 +49,13 @@ fn provider() -> Arc<CryptoProvider> {
     })
 }
 
-pub use wt_session::pinned::{hex, parse_hash};
-
-/// SHA-256 of a certificate.
-pub fn cert_hash(cert: &CertificateDer<'_>) -> [u8; 32] {
-    sha256(cert.as_ref())
-}
-
-fn sha256(bytes: &[u8]) -> [u8; 32] {
-    let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes);
-    let mut out = [0u8; 32];
-    out.copy_from_slice(d.as_ref());
-    out
-}
-
-/// Makes an ECDSA P-256 certificate for `localhost`, `127.0.0.1` and `::1`, valid from an hour
-/// ago for 10 days (browsers accept `serverCertificateHashes` only for certificates valid less
-/// than 14 days); see [`wt_session::cert::self_signed`].
+/// A fresh ECDSA P-256 certificate for local use and `serverCertificateHashes`; see
+/// [`wt_session::cert::self_signed`].
 pub fn self_signed() -> Result<SelfSigned, TlsError> {
-    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?;
-    wt_session::cert::self_signed(&key, key.serialize_der(), "wt-s2n-quic self-signed", sha256)
+    wt_session::cert::self_signed("wt-s2n-quic self-signed", || {
+        rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)
+    })
 }
-
-pub use wt_session::cert::load_pem;
 
 /// s2n-tls loads PEM only: DER certificates and keys are re-encoded.
 fn chain_pem(chain: &[CertificateDer<'_>]) -> String {
@@ -266,13 +251,7 @@ pub fn client_config(roots: RootCertStore) -> Result<ClientConfig, TlsError> {
 /// s2n-tls has no hook that replaces chain validation, so this uses s2n-quic's rustls provider
 /// with a custom verifier (see the capability table in the README).
 pub fn client_config_with_hashes(hashes: Vec<[u8; 32]>) -> Result<ClientConfig, TlsError> {
-    let provider = provider();
-    let verifier = wt_session::pinned::HashVerifier::new(hashes, provider.clone(), sha256);
-    let tls = rustls::ClientConfig::builder_with_provider(provider)
-        .with_protocol_versions(&[&rustls::version::TLS13])?
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(verifier))
-        .with_no_client_auth();
+    let tls = wt_session::pinned::client_config(hashes, provider())?;
     Ok(rustls_client(tls))
 }
 

@@ -1,14 +1,11 @@
 //! Certificates for both adapters: a self-signed certificate browsers accept with
 //! `serverCertificateHashes`, PEM loading, and the error type of the adapters' TLS helpers. The
-//! key pair and the SHA-256 come from the adapter, so this module chooses no crypto backend.
+//! key pair comes from the adapter, so this module chooses no crypto backend.
 
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
-use crate::pinned::hex;
-
-/// A SHA-256 function (the adapter's crypto backend's).
-pub type Sha256 = fn(&[u8]) -> [u8; 32];
+use crate::pinned::{cert_hash, hex};
 
 /// Why a TLS configuration could not be built (the error of both adapters' `tls` helpers).
 #[derive(Debug, thiserror::Error)]
@@ -45,16 +42,16 @@ impl SelfSigned {
     }
 }
 
-/// Signs a certificate for `localhost`, `127.0.0.1` and `::1` with `key` (whose PKCS#8 DER is
-/// `key_der`), named `common_name`, valid from an hour ago for 10 days: browsers accept
-/// `serverCertificateHashes` only for certificates valid less than 14 days, with an ECDSA key
-/// (W3C WebTransport, "verify a certificate hash"; use an ECDSA P-256 key).
+/// Makes a self-signed certificate for `localhost`, `127.0.0.1` and `::1`, named `common_name`,
+/// valid from an hour ago for 10 days, with a key from `new_key` (the adapter's crypto backend;
+/// use ECDSA P-256): browsers accept `serverCertificateHashes` only for certificates valid less
+/// than 14 days, with an ECDSA key (W3C WebTransport, "verify a certificate hash").
 pub fn self_signed(
-    key: &impl rcgen::SigningKey,
-    key_der: Vec<u8>,
     common_name: &str,
-    sha256: Sha256,
+    new_key: impl FnOnce() -> Result<rcgen::KeyPair, rcgen::Error>,
 ) -> Result<SelfSigned, TlsError> {
+    let key = new_key()?;
+    let key_der = key.serialize_der();
     let mut params = rcgen::CertificateParams::new(vec![
         "localhost".to_string(),
         "127.0.0.1".to_string(),
@@ -66,8 +63,8 @@ pub fn self_signed(
     params
         .distinguished_name
         .push(rcgen::DnType::CommonName, common_name);
-    let cert = params.self_signed(key)?.der().clone();
-    let hash = sha256(cert.as_ref());
+    let cert = params.self_signed(&key)?.der().clone();
+    let hash = cert_hash(&cert);
     Ok(SelfSigned {
         cert,
         key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key_der)),

@@ -1,6 +1,6 @@
 //! Certificate pinning by SHA-256 hash, as browsers' `serverCertificateHashes` do, for rustls
-//! clients of either QUIC stack. The crypto provider (and the hash function) come from the
-//! adapter, so this module chooses no crypto backend.
+//! clients of either QUIC stack. The crypto provider that verifies handshake signatures comes
+//! from the adapter; the certificate hash is the `sha2` crate's, the same on every backend.
 
 use std::sync::Arc;
 
@@ -8,6 +8,17 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
+use sha2::Digest;
+
+/// SHA-256 of `bytes`.
+pub fn sha256(bytes: &[u8]) -> [u8; 32] {
+    sha2::Sha256::digest(bytes).into()
+}
+
+/// SHA-256 of a certificate's DER, as `serverCertificateHashes` compares it.
+pub fn cert_hash(cert: &CertificateDer<'_>) -> [u8; 32] {
+    sha256(cert.as_ref())
+}
 
 /// Lowercase hex of `bytes`.
 pub fn hex(bytes: &[u8]) -> String {
@@ -28,6 +39,21 @@ pub fn parse_hash(text: &str) -> Option<[u8; 32]> {
     Some(out)
 }
 
+/// A rustls client configuration (TLS 1.3 only) that accepts exactly the server certificates
+/// whose SHA-256 is one of `hashes`, like the browsers' `serverCertificateHashes`; the handshake
+/// signature is still verified with `provider`.
+pub fn client_config(
+    hashes: Vec<[u8; 32]>,
+    provider: Arc<CryptoProvider>,
+) -> Result<rustls::ClientConfig, rustls::Error> {
+    let verifier = HashVerifier::new(hashes, provider.clone());
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13])?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier))
+        .with_no_client_auth())
+}
+
 /// Accepts exactly the server certificates whose SHA-256 is one of `hashes` (chain, name and
 /// validity period are not checked, as with `serverCertificateHashes`), and checks the
 /// handshake signature with the provider's algorithms.
@@ -35,22 +61,12 @@ pub fn parse_hash(text: &str) -> Option<[u8; 32]> {
 pub struct HashVerifier {
     hashes: Vec<[u8; 32]>,
     provider: Arc<CryptoProvider>,
-    sha256: fn(&[u8]) -> [u8; 32],
 }
 
 impl HashVerifier {
-    /// A verifier for `hashes`, hashing certificates with `sha256` and verifying signatures
-    /// with `provider`.
-    pub fn new(
-        hashes: Vec<[u8; 32]>,
-        provider: Arc<CryptoProvider>,
-        sha256: fn(&[u8]) -> [u8; 32],
-    ) -> Self {
-        Self {
-            hashes,
-            provider,
-            sha256,
-        }
+    /// A verifier for `hashes` that verifies signatures with `provider`.
+    pub fn new(hashes: Vec<[u8; 32]>, provider: Arc<CryptoProvider>) -> Self {
+        Self { hashes, provider }
     }
 }
 
@@ -63,7 +79,7 @@ impl ServerCertVerifier for HashVerifier {
         _ocsp_response: &[u8],
         _now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        if self.hashes.contains(&(self.sha256)(end_entity.as_ref())) {
+        if self.hashes.contains(&cert_hash(end_entity)) {
             Ok(ServerCertVerified::assertion())
         } else {
             Err(rustls::Error::InvalidCertificate(
@@ -118,5 +134,20 @@ mod tests {
         assert_eq!(parse_hash(&"ab:".repeat(32)), Some(h));
         assert_eq!(parse_hash("abc"), None);
         assert_eq!(parse_hash(&"zz".repeat(32)), None);
+    }
+
+    #[test]
+    fn sha256_matches_fips_180_vectors() {
+        // FIPS 180-2, appendix B.1 and B.2.
+        assert_eq!(
+            hex(&sha256(b"abc")),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(
+            hex(&sha256(
+                b"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"
+            )),
+            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"
+        );
     }
 }
