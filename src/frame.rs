@@ -144,6 +144,10 @@ pub enum FrameEvent {
     DataHeader(u64),
     /// A piece of DATA payload, sliced from the input without copying.
     Data(Bytes),
+    /// A HEADERS frame with this payload length, over the decoder's limit: its payload is
+    /// skipped, and the receiver fails that message rather than the connection (RFC 9114
+    /// §4.2.2).
+    HeadersTooLarge(u64),
 }
 
 #[derive(Clone, Debug)]
@@ -175,6 +179,8 @@ pub struct FrameDecoder {
     varint: VarIntReader,
     max_payload: usize,
     wt_signal_allowed: bool,
+    /// Whether 0x41 is the WebTransport stream signal (else an unknown frame type).
+    wt_known: bool,
 }
 
 impl FrameDecoder {
@@ -187,7 +193,16 @@ impl FrameDecoder {
             varint: VarIntReader::new(),
             max_payload,
             wt_signal_allowed,
+            wt_known: true,
         }
+    }
+
+    /// A decoder for a connection without WebTransport: 0x41 is an unknown frame type there,
+    /// skipped like any other (RFC 9114 §9).
+    pub fn without_webtransport(mut self) -> Self {
+        self.wt_known = false;
+        self.wt_signal_allowed = false;
+        self
     }
 
     /// Whether the decoder sits between frames, so that a FIN here is clean.
@@ -221,7 +236,7 @@ impl FrameDecoder {
                         return Ok(None);
                     };
                     let first = std::mem::replace(&mut self.wt_signal_allowed, false);
-                    if t == ty::WEBTRANSPORT_STREAM {
+                    if t == ty::WEBTRANSPORT_STREAM && self.wt_known {
                         if !first {
                             return Err(ProtocolError::new(
                                 Code::H3_FRAME_ERROR,
@@ -316,6 +331,10 @@ impl FrameDecoder {
                         Code::H3_FRAME_ERROR,
                         "frame length does not match its single varint field",
                     ));
+                }
+                if t == ty::HEADERS && usize::try_from(len).map_or(true, |l| l > self.max_payload) {
+                    self.state = State::Skip { remaining: len };
+                    return Ok(Some(FrameEvent::HeadersTooLarge(len)));
                 }
                 let len = usize::try_from(len).unwrap_or(usize::MAX);
                 if len > self.max_payload {
@@ -422,11 +441,38 @@ mod tests {
                         }
                     }
                     FrameEvent::Frame(f) => out.push(f),
+                    FrameEvent::HeadersTooLarge(_) => {
+                        return Err(ProtocolError::new(Code::H3_EXCESSIVE_LOAD, "headers"));
+                    }
                 }
             }
         }
         d.finish()?;
         Ok(out)
+    }
+
+    #[test]
+    fn oversized_headers_are_skipped_not_an_error() {
+        // HEADERS of 5 bytes over a limit of 4, then a GOAWAY, fed byte by byte.
+        let mut d = FrameDecoder::new(4, false);
+        let mut events = Vec::new();
+        for b in hex("0105aabbccddee 070104".replace(' ', "").as_str()) {
+            let mut piece = Bytes::copy_from_slice(&[b]);
+            while let Some(ev) = d.decode(&mut piece).unwrap() {
+                events.push(ev);
+            }
+        }
+        assert_eq!(
+            events,
+            vec![
+                FrameEvent::HeadersTooLarge(5),
+                FrameEvent::Frame(Frame::Goaway(4))
+            ]
+        );
+        // Other frames parsed whole stay a connection error over the limit.
+        let mut d = FrameDecoder::new(4, false);
+        let e = d.decode(&mut hex("0405aabbccddee")).unwrap_err();
+        assert_eq!(e.code, Code::H3_EXCESSIVE_LOAD);
     }
 
     #[test]

@@ -39,6 +39,9 @@ pub(crate) struct Session {
     pub request: Option<ConnectRequest>,
     /// A DRAIN capsule or GOAWAY was received.
     pub draining: bool,
+    /// The peer stopped reading the CONNECT stream and our side of it was reset: nothing more
+    /// is sent on it, nor datagrams (RFC 9297 §2.1); the session ends with the peer's side.
+    pub connect_send_closed: bool,
     /// Activity since the last idle check.
     pub active: bool,
     /// When the idle check is due.
@@ -56,6 +59,7 @@ impl Session {
             early: BytesMut::new(),
             request: None,
             draining: false,
+            connect_send_closed: false,
             active: true,
             idle_deadline: None,
         }

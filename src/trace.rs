@@ -207,6 +207,9 @@ impl WireDecoder {
                                     out.push("GREASE frame".into())
                                 }
                                 FrameEvent::Frame(f) => out.push(format!("{f:?}")),
+                                FrameEvent::HeadersTooLarge(len) => {
+                                    out.push(format!("HEADERS len={len} (over the limit)"))
+                                }
                                 FrameEvent::DataHeader(len) => {
                                     if self.info.get(&stream).is_some_and(|i| i.connect) {
                                         capsules

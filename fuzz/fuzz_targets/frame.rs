@@ -54,6 +54,10 @@ fuzz_target!(|input: Input| {
                 Err(_) => return,
             };
             match event {
+                FrameEvent::HeadersTooLarge(len) => {
+                    assert_eq!(data_left, 0);
+                    assert!(len > max_payload as u64);
+                }
                 FrameEvent::DataHeader(len) => {
                     assert_eq!(data_left, 0);
                     data_left = len;

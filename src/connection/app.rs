@@ -66,7 +66,7 @@ impl Connection {
         self.recv.insert(
             stream,
             Recv::Request(Box::new(RequestRecv {
-                frames: frame::FrameDecoder::new(self.frame_limit(), false),
+                frames: self.frame_decoder(false),
                 held: None,
                 headers_seen: false,
                 trailers_seen: false,
@@ -258,12 +258,16 @@ impl Connection {
         reason: &str,
         cause: CloseCause,
     ) {
-        let Some(state) = self.sessions.get(&session).map(|s| s.state) else {
+        let Some((state, send_closed)) = self
+            .sessions
+            .get(&session)
+            .map(|s| (s.state, s.connect_send_closed))
+        else {
             return;
         };
         let stream = session.stream();
         let reason = crate::capsule::truncate_reason(reason).to_string();
-        if state == SessionState::Established {
+        if state == SessionState::Established && !send_closed {
             let capsule = Capsule::CloseSession {
                 code,
                 reason: reason.clone(),
@@ -299,7 +303,7 @@ impl Connection {
             .sessions
             .get(&session)
             .ok_or(SessionError::UnknownSession)?;
-        if s.state != SessionState::Established {
+        if s.state != SessionState::Established || s.connect_send_closed {
             return Err(SessionError::InvalidState);
         }
         if !self.dialect().is_some_and(|d| d.has_drain()) {
@@ -338,7 +342,7 @@ impl Connection {
             let mut ids: Vec<SessionId> = self
                 .sessions
                 .values()
-                .filter(|s| s.state == SessionState::Established)
+                .filter(|s| s.state == SessionState::Established && !s.connect_send_closed)
                 .map(|s| s.id)
                 .collect();
             ids.sort();
@@ -374,12 +378,11 @@ impl Connection {
         if !self.datagrams_enabled() {
             return Err(SessionError::DatagramsDisabled);
         }
-        let state = self
+        let s = self
             .sessions
             .get(&session)
-            .ok_or(SessionError::UnknownSession)?
-            .state;
-        if !self.may_send_early(state) {
+            .ok_or(SessionError::UnknownSession)?;
+        if !self.may_send_early(s.state) || s.connect_send_closed {
             return Err(SessionError::InvalidState);
         }
         self.touch(session);
@@ -429,7 +432,7 @@ impl Connection {
         if !self
             .sessions
             .get(&session)
-            .is_some_and(|s| self.may_send_early(s.state))
+            .is_some_and(|s| self.may_send_early(s.state) && !s.connect_send_closed)
         {
             return Err(StreamError::SessionNotEstablished);
         }

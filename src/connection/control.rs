@@ -32,6 +32,9 @@ impl Connection {
                 FrameEvent::DataHeader(_) | FrameEvent::Data(_) => {
                     return Err(unexpected("DATA on the control stream"));
                 }
+                FrameEvent::HeadersTooLarge(_) => {
+                    return Err(unexpected("request frame on the control stream"));
+                }
             };
             if !settings_seen {
                 let Frame::Settings(s) = frame else {
@@ -75,16 +78,13 @@ impl Connection {
             Frame::ReservedHttp2(_) => Err(unexpected("HTTP/2 frame type")),
             Frame::WebTransportStream(_) => Err(unexpected("WebTransport signal on control")),
             Frame::Unknown(_) => Ok(()),
-            Frame::CancelPush(push) => {
-                // We never promise pushes; a client may only cancel ids it allowed.
-                match (self.side, self.max_push_id) {
-                    (Side::Server, Some(max)) if push <= max => Ok(()),
-                    _ => Err(ProtocolError::new(
-                        Code::H3_ID_ERROR,
-                        "CANCEL_PUSH for unknown push",
-                    )),
-                }
-            }
+            // We never promise pushes: at a server every push id is one no PUSH_PROMISE
+            // mentioned, and a client never sends MAX_PUSH_ID, so every id exceeds it
+            // (RFC 9114 §7.2.3: H3_ID_ERROR either way).
+            Frame::CancelPush(_) => Err(ProtocolError::new(
+                Code::H3_ID_ERROR,
+                "CANCEL_PUSH for a push that was never promised",
+            )),
             Frame::MaxPushId(v) => {
                 if self.side == Side::Client {
                     return Err(unexpected("MAX_PUSH_ID received by a client"));
@@ -204,8 +204,9 @@ impl Connection {
         }
     }
 
-    /// Client: sends the CONNECTs that waited for the server's SETTINGS.
-    fn send_pending_connects(&mut self) {
+    /// Client: sends the CONNECTs that waited for the server's SETTINGS, or for a session to
+    /// end while the server's session limit was reached.
+    pub(super) fn send_pending_connects(&mut self) {
         let mut ids: Vec<SessionId> = self
             .sessions
             .values()
@@ -213,7 +214,17 @@ impl Connection {
             .map(|s| s.id)
             .collect();
         ids.sort();
+        let mut live = self
+            .connect_streams_in_use()
+            .saturating_sub(ids.len() as u64);
         for id in ids {
+            if self.dialect().is_some() {
+                if live >= self.session_limit() {
+                    debug!(session = %id, "CONNECT waits for a session to end");
+                    continue;
+                }
+                live = live.saturating_add(1);
+            }
             if self.dialect().is_none() {
                 self.recv.remove(&id.stream());
                 self.send.remove(&id.stream());
@@ -231,6 +242,30 @@ impl Connection {
             } else {
                 self.send_connect(id);
             }
+        }
+    }
+
+    /// Client: the CONNECT streams still open for reading, pending ones included. A session
+    /// counts against the server's limit until its CONNECT stream is over, since the server
+    /// sees it end only then.
+    fn connect_streams_in_use(&self) -> u64 {
+        self.recv
+            .iter()
+            .filter(|(id, r)| {
+                id.is_client_bidi()
+                    && matches!(r, Recv::Request(_) | Recv::Discard | Recv::AfterClose(_))
+            })
+            .count() as u64
+    }
+
+    /// Client: a session ended or a CONNECT stream closed; a held CONNECT may go out now.
+    pub(super) fn connect_slot_freed(&mut self) {
+        let pending = self
+            .sessions
+            .values()
+            .any(|s| s.state == SessionState::Pending);
+        if self.side == Side::Client && self.peer_settings.is_some() && pending {
+            self.send_pending_connects();
         }
     }
 

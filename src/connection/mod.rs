@@ -104,6 +104,9 @@ pub struct Connection {
     actions: VecDeque<Action>,
     ready: VecDeque<StreamId>,
     close_action: Option<Action>,
+    /// The send side whose FIN the last polled action carried (removed from `send`), kept
+    /// until the next poll in case the transport hands that write back.
+    last_fin: Option<(StreamId, SendStream)>,
     events: VecDeque<Event>,
     /// Datagram events not yet polled.
     queued_datagrams: usize,
@@ -147,6 +150,7 @@ impl Connection {
             actions: VecDeque::new(),
             ready: VecDeque::new(),
             close_action: None,
+            last_fin: None,
             events: VecDeque::new(),
             queued_datagrams: 0,
             stats: Stats::default(),
@@ -275,6 +279,7 @@ impl Connection {
 
     /// The next action for the transport, in order.
     pub fn poll_action(&mut self) -> Option<Action> {
+        self.last_fin = None;
         if let Some(a) = self.actions.pop_front() {
             return Some(a);
         }
@@ -300,8 +305,8 @@ impl Connection {
                 s.want_writable = false;
             }
             self.stats.bytes_out = self.stats.bytes_out.saturating_add(data.len() as u64);
-            if fin {
-                self.send.remove(&id);
+            if fin && let Some(done) = self.send.remove(&id) {
+                self.last_fin = Some((id, done));
                 self.stream_half_closed(id);
             }
             if writable {
@@ -389,14 +394,28 @@ impl Connection {
         }
     }
 
-    /// The transport could not take all of a [`Action::Write`]: `data` (and the FIN, if it was
-    /// set) go back to the front of the stream's queue until
-    /// [`handle_stream_writable`](Self::handle_stream_writable).
+    /// The transport could not take all of the [`Action::Write`] just polled: `data` (and the
+    /// FIN, if it was set) go back to the front of the stream's queue until
+    /// [`handle_stream_writable`](Self::handle_stream_writable). Call it before polling the next
+    /// action. A write on a stream the engine has reset since is dropped.
     pub fn handle_write_blocked(&mut self, stream: StreamId, data: Bytes, fin: bool) {
-        let s = self
-            .send
-            .entry(stream)
-            .or_insert_with(|| SendStream::new(None));
+        if !self.send.contains_key(&stream) {
+            // The write carried the FIN that ended the send side: the side is live again.
+            let Some((_, done)) = self.last_fin.take_if(|(id, _)| *id == stream) else {
+                debug!(%stream, "write handed back on a stream that is gone: dropped");
+                return;
+            };
+            if let Some(session) = done.session.and_then(|id| self.sessions.get_mut(&id))
+                && session.streams.insert(stream)
+            {
+                self.stats.streams_closed = self.stats.streams_closed.saturating_sub(1);
+            }
+            self.send.insert(stream, done);
+        }
+        let Some(s) = self.send.get_mut(&stream) else {
+            return;
+        };
+        s.sent = s.sent.saturating_sub(data.len() as u64);
         s.queued = s.queued.saturating_add(data.len());
         if !data.is_empty() {
             s.queue.push_front(data);
@@ -526,6 +545,12 @@ impl Connection {
         if self.send.contains_key(&id) || self.recv.contains_key(&id) {
             return;
         }
+        if id.is_client_bidi() {
+            match self.side {
+                Side::Client => self.connect_slot_freed(),
+                Side::Server => self.refuse_early_streams(SessionId(id)),
+            }
+        }
         for s in self.sessions.values_mut() {
             if s.streams.remove(&id) {
                 self.stats.streams_closed = self.stats.streams_closed.saturating_add(1);
@@ -584,16 +609,53 @@ impl Connection {
         self.held_requests = 0;
     }
 
-    /// Whether a session id could still become a session (not seen yet, or held before
-    /// SETTINGS), as opposed to one that is closed.
+    /// Whether a session id that names no session could still become one: at a server, a
+    /// request stream not seen yet or whose head has not arrived (held before SETTINGS, or
+    /// delayed by loss). A client's sessions are its own, so an unknown id never appears there.
     fn session_may_appear(&self, id: SessionId) -> bool {
         let stream = id.stream();
         match self.side {
             Side::Server => {
                 self.peer_streams[0].is_new(stream.index())
-                    || matches!(self.recv.get(&stream), Some(Recv::Request(r)) if r.session.is_none())
+                    || matches!(self.recv.get(&stream), Some(Recv::Request(r)) if r.session.is_none() && !r.headers_seen)
             }
-            Side::Client => stream.index() >= self.next_local.first().copied().unwrap_or(0),
+            Side::Client => false,
+        }
+    }
+
+    /// Server: a new session takes the streams that named it before its CONNECT arrived.
+    fn adopt_early_streams(&mut self, session: SessionId) {
+        let early: Vec<StreamId> = self
+            .recv
+            .iter()
+            .filter(|(_, r)| matches!(r, Recv::Wt(w) if w.session == session && w.buffered))
+            .map(|(id, _)| *id)
+            .collect();
+        if let Some(s) = self.sessions.get_mut(&session) {
+            s.streams.extend(early);
+        }
+    }
+
+    /// Server: `session` will never exist (its request stream was not a CONNECT, or ended
+    /// without one): the streams buffered for it are refused with WT_SESSION_GONE.
+    fn refuse_early_streams(&mut self, session: SessionId) {
+        if self.sessions.contains_key(&session) {
+            return;
+        }
+        let mut early: Vec<StreamId> = self
+            .recv
+            .iter()
+            .filter(|(_, r)| matches!(r, Recv::Wt(w) if w.session == session))
+            .map(|(id, _)| *id)
+            .collect();
+        early.sort();
+        for id in early {
+            debug!(stream = %id, %session, "stream for a session that never came: refused");
+            if self.send.contains_key(&id) {
+                self.reset_send(id, Code::WT_SESSION_GONE);
+            }
+            self.stop_recv(id, Code::WT_SESSION_GONE);
+            self.stats.streams_refused = self.stats.streams_refused.saturating_add(1);
         }
     }
 
@@ -604,10 +666,21 @@ impl Connection {
         }
     }
 
-    /// The number of sessions the negotiated dialect allows at once.
+    /// The number of sessions the negotiated dialect allows at once: ours, and for a draft-07
+    /// client also the server's SETTINGS_WEBTRANSPORT_MAX_SESSIONS (draft-07 §3.1).
     fn session_limit(&self) -> u64 {
         match self.dialect() {
-            Some(Dialect::Draft02 | Dialect::Draft07) => self.config.max_sessions,
+            Some(Dialect::Draft02) => self.config.max_sessions,
+            Some(Dialect::Draft07) => {
+                let (id, _) = Dialect::Draft07.setting();
+                let peer = match self.side {
+                    Side::Client => self.peer_settings.as_ref().and_then(|s| s.get(id)),
+                    Side::Server => None,
+                };
+                peer.map_or(self.config.max_sessions, |p| {
+                    p.min(self.config.max_sessions)
+                })
+            }
             Some(_) => 1,
             None => 0,
         }

@@ -10,6 +10,7 @@ use crate::event::{CloseCause, Event};
 use crate::frame::FrameDecoder;
 use crate::id::{SessionId, Side, StreamId};
 use crate::qpack::{DecoderStreamReceiver, EncoderStreamReceiver};
+use crate::session::SessionState;
 use crate::stream::{Recv, RequestRecv};
 use crate::stream_header::{UniHeaderReader, UniStreamHeader};
 use crate::varint;
@@ -89,6 +90,15 @@ impl Connection {
         };
         if let Some(session) = self.session_of_connect_stream(stream) {
             self.reset_send(stream, Code::WT_SESSION_GONE);
+            if let Some(s) = self.sessions.get_mut(&session)
+                && s.state == SessionState::Established
+                && self.recv.contains_key(&stream)
+            {
+                // The peer's side of the CONNECT stream may still carry its WT_CLOSE_SESSION:
+                // the session ends when that side ends (draft-ietf-webtrans-http3 §6).
+                s.connect_send_closed = true;
+                return;
+            }
             self.stop_recv(stream, Code::WT_SESSION_GONE);
             return self.end_session(session, 0, String::new(), CloseCause::Reset(code));
         }
@@ -226,21 +236,8 @@ impl Connection {
         let state = match (dir, self.side) {
             (Dir::Uni, _) => Recv::UniHeader(UniHeaderReader::new()),
             (Dir::Bi, Side::Server) => {
-                if let Some(goaway) = self.goaway_sent
-                    && id.0 >= goaway
-                {
-                    debug!(stream = %id, "request after GOAWAY rejected");
-                    self.actions.push_back(crate::action::Action::ResetStream {
-                        stream: id,
-                        code: Code::H3_REQUEST_REJECTED,
-                        reliable_size: 0,
-                    });
-                    self.actions.push_back(crate::action::Action::StopSending {
-                        stream: id,
-                        code: Code::H3_REQUEST_REJECTED,
-                    });
-                    return Ok(false);
-                }
+                // After our GOAWAY, new *requests* are refused when their HEADERS arrive; a
+                // new bidi stream may still be a WebTransport stream of a live session.
                 let held = if self.peer_settings.is_none() {
                     if self.held_requests >= self.config.max_held_requests {
                         self.refuse_request(id, Code::H3_REQUEST_REJECTED);
@@ -252,7 +249,7 @@ impl Connection {
                     None
                 };
                 Recv::Request(Box::new(RequestRecv {
-                    frames: FrameDecoder::new(self.frame_limit(), true),
+                    frames: self.frame_decoder(true),
                     held,
                     headers_seen: false,
                     trailers_seen: false,
@@ -262,7 +259,7 @@ impl Connection {
             (Dir::Bi, Side::Client) => {
                 // Server-initiated bidi streams exist only as WebTransport streams.
                 Recv::Request(Box::new(RequestRecv {
-                    frames: FrameDecoder::new(self.frame_limit(), true),
+                    frames: self.frame_decoder(true),
                     held: None,
                     headers_seen: false,
                     trailers_seen: false,
@@ -279,6 +276,17 @@ impl Connection {
         usize::try_from(self.config.max_field_section_size)
             .unwrap_or(usize::MAX)
             .max(1024)
+    }
+
+    /// A frame decoder; `signal` allows the WebTransport signal first (when WebTransport is
+    /// on; without it 0x41 is an unknown frame type).
+    pub(super) fn frame_decoder(&self, signal: bool) -> FrameDecoder {
+        let frames = FrameDecoder::new(self.frame_limit(), signal);
+        if self.config.webtransport_enabled() {
+            frames
+        } else {
+            frames.without_webtransport()
+        }
     }
 
     /// Resets and stops a request stream.
@@ -305,7 +313,7 @@ impl Connection {
                     return Err(creation("second control stream"));
                 }
                 Some(Recv::Control {
-                    frames: FrameDecoder::new(self.frame_limit(), false),
+                    frames: self.frame_decoder(false),
                     settings: false,
                 })
             }
@@ -330,10 +338,11 @@ impl Connection {
                     "push stream without MAX_PUSH_ID",
                 ));
             }
-            UniStreamHeader::WebTransport(session) => {
+            UniStreamHeader::WebTransport(session) if self.config.webtransport_enabled() => {
                 self.on_wt_stream_header(id, Dir::Uni, SessionId(StreamId(session)))?
             }
-            UniStreamHeader::Unknown(_) => {
+            // Without WebTransport its stream type is an unknown one (RFC 9114 §6.2).
+            UniStreamHeader::WebTransport(_) | UniStreamHeader::Unknown(_) => {
                 self.actions.push_back(crate::action::Action::StopSending {
                     stream: id,
                     code: Code::H3_STREAM_CREATION_ERROR,
@@ -376,13 +385,17 @@ impl Connection {
                     });
                 }
                 self.touch(w.session);
-                self.stream_half_closed(id);
-                if w.buffered && !self.send.contains_key(&id) {
-                    // Nothing of it was ever reported: forget it entirely.
+                if w.buffered {
+                    // Nothing of it was ever reported: forget it entirely, our send half
+                    // included (the application never heard of the stream).
+                    if self.send.contains_key(&id) {
+                        self.reset_send(id, Code::WT_BUFFERED_STREAM_REJECTED);
+                    }
                     if let Some(s) = self.sessions.get_mut(&w.session) {
                         s.streams.remove(&id);
                     }
                 }
+                self.stream_half_closed(id);
             }
             Recv::Request(req) => {
                 if req.held.is_some() {
@@ -416,16 +429,30 @@ impl Connection {
 
     pub(super) fn on_datagram(&mut self, session: SessionId, data: Bytes) {
         match self.sessions.get(&session).map(|s| s.state) {
-            Some(crate::session::SessionState::Established) if self.datagrams_enabled() => {
+            Some(SessionState::Established) if self.datagrams_enabled() => {
                 self.deliver_datagram(session, data);
             }
             Some(_) => self.buffer_datagram(session, data),
             None if self.session_may_appear(session) => self.buffer_datagram(session, data),
+            None if self.is_plain_request(session.stream()) => {
+                // RFC 9297 §2.1: a request without datagram semantics is aborted.
+                debug!(%session, "datagram for a plain request: stream aborted");
+                self.stats.datagrams_dropped = self.stats.datagrams_dropped.saturating_add(1);
+                if self.send.contains_key(&session.stream()) {
+                    self.reset_send(session.stream(), Code::H3_DATAGRAM_ERROR);
+                }
+                self.stop_recv(session.stream(), Code::H3_DATAGRAM_ERROR);
+            }
             None => {
                 debug!(%session, "datagram for a closed session dropped");
                 self.stats.datagrams_dropped = self.stats.datagrams_dropped.saturating_add(1);
             }
         }
+    }
+
+    /// Whether `stream` is a request stream whose head showed it is not a CONNECT.
+    fn is_plain_request(&self, stream: StreamId) -> bool {
+        matches!(self.recv.get(&stream), Some(Recv::Request(r)) if r.headers_seen && r.session.is_none())
     }
 
     pub(super) fn deliver_datagram(&mut self, session: SessionId, data: Bytes) {

@@ -78,6 +78,15 @@ impl Connection {
                         continue;
                     }
                     req.headers_seen = true;
+                    if self.side == Side::Server
+                        && self.goaway_sent.is_some_and(|goaway| id.0 >= goaway)
+                    {
+                        // RFC 9114 §5.2: a request the GOAWAY excluded is not processed.
+                        debug!(stream = %id, "request after GOAWAY rejected");
+                        self.refuse_request(id, Code::H3_REQUEST_REJECTED);
+                        data.clear();
+                        return Ok(None);
+                    }
                     let outcome = match self.side {
                         Side::Server => self.on_request_head(id, &mut req, &block)?,
                         Side::Client => self.on_response_head(id, &mut req, &block)?,
@@ -86,6 +95,23 @@ impl Connection {
                         data.clear();
                         return Ok(None);
                     }
+                }
+                FrameEvent::HeadersTooLarge(len) => {
+                    if req.session.is_some() && req.headers_seen {
+                        return Err(unexpected("HEADERS on a CONNECT stream after the head"));
+                    }
+                    debug!(stream = %id, len, "header section over the limit");
+                    self.refuse_request(id, Code::H3_EXCESSIVE_LOAD);
+                    if let Some(session) = req.session {
+                        self.end_session(
+                            session,
+                            0,
+                            String::new(),
+                            CloseCause::ProtocolError(Code::H3_EXCESSIVE_LOAD),
+                        );
+                    }
+                    data.clear();
+                    return Ok(None);
                 }
                 FrameEvent::DataHeader(_) => {
                     if !req.headers_seen {
@@ -151,10 +177,15 @@ impl Connection {
                 self.session_protocol_error(session, e.code);
                 return None;
             }
-            if self.sessions.contains_key(&session) {
+            if let Some(state) = self.sessions.get(&session).map(|s| s.state) {
                 debug!(%session, "CONNECT stream finished by peer");
                 if self.send.contains_key(&id) {
-                    self.queue_write(id, Bytes::new(), true);
+                    if self.side == Side::Server && state == SessionState::Requested {
+                        // No response was sent: a bare FIN would be none (RFC 9114 §4.1).
+                        self.reset_send(id, Code::H3_REQUEST_CANCELLED);
+                    } else {
+                        self.queue_write(id, Bytes::new(), true);
+                    }
                 }
                 self.end_session(session, 0, String::new(), CloseCause::RemoteFin);
             }
@@ -248,6 +279,7 @@ impl Connection {
         );
         s.request = Some(connect.clone());
         self.sessions.insert(session, s);
+        self.adopt_early_streams(session);
         req.session = Some(session);
         self.send
             .entry(id)
@@ -263,6 +295,7 @@ impl Connection {
 
     /// Server: a request that is not WebTransport.
     fn on_plain_request(&mut self, id: StreamId, request: http::Request<()>) -> HeadOutcome {
+        self.refuse_early_streams(SessionId(id));
         if self.config.handle_requests {
             self.send
                 .entry(id)
@@ -493,7 +526,7 @@ impl Connection {
                 FrameEvent::Frame(Frame::ReservedHttp2(_)) => {
                     return Err(unexpected("HTTP/2 frame type"));
                 }
-                FrameEvent::Frame(_) => {
+                FrameEvent::Frame(_) | FrameEvent::HeadersTooLarge(_) => {
                     return Err(unexpected("frame after the close capsule"));
                 }
             }
@@ -586,6 +619,7 @@ impl Connection {
                 reason,
                 cause,
             });
+            self.connect_slot_freed();
         }
     }
 
