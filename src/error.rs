@@ -298,6 +298,15 @@ pub enum SessionError {
     /// Datagrams were not negotiated on this connection.
     #[error("datagrams not enabled")]
     DatagramsDisabled,
+    /// The datagram is larger than the transport can send in this session now
+    /// ([`Connection::max_datagram_payload`](crate::Connection::max_datagram_payload)).
+    #[error("datagram of {size} bytes exceeds the limit of {max}")]
+    DatagramTooLarge {
+        /// The payload's size.
+        size: usize,
+        /// The largest payload the session can send now.
+        max: usize,
+    },
     /// The connection is closed.
     #[error("connection closed")]
     ConnectionClosed,

@@ -101,6 +101,7 @@ pub mod stream_header;
 #[cfg(test)]
 mod test_util;
 pub mod trace;
+pub mod transport;
 pub mod varint;
 
 /// The direction of a stream.
@@ -121,3 +122,4 @@ pub use headers::{ConnectRequest, ConnectResponse, ProtocolToken};
 pub use id::{SessionId, Side, StreamId};
 pub use settings::Dialect;
 pub use stats::Stats;
+pub use transport::TransportParams;

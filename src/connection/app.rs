@@ -368,8 +368,9 @@ impl Connection {
         });
     }
 
-    /// Sends a datagram on an established session. Over the transport's size limit the
-    /// transport drops it; a closed session or disabled datagrams are errors.
+    /// Sends a datagram on an established session. Larger than
+    /// [`max_datagram_payload`](Self::max_datagram_payload) is
+    /// [`SessionError::DatagramTooLarge`]; a closed session or disabled datagrams are errors.
     pub fn send_datagram(&mut self, session: SessionId, data: Bytes) -> Result<(), SessionError> {
         // The per-datagram path enters no span (it costs more than the rest of this call).
         if self.closed {
@@ -384,6 +385,14 @@ impl Connection {
             .ok_or(SessionError::UnknownSession)?;
         if !self.may_send_early(s.state) || s.connect_send_closed {
             return Err(SessionError::InvalidState);
+        }
+        if let Some(max) = self.max_datagram_payload(session)
+            && data.len() > max
+        {
+            return Err(SessionError::DatagramTooLarge {
+                size: data.len(),
+                max,
+            });
         }
         self.touch(session);
         let mut out = BytesMut::with_capacity(data.len().saturating_add(8));

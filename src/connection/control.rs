@@ -157,6 +157,12 @@ impl Connection {
             n.datagrams = None;
         }
         self.peer_settings = Some(peer);
+        if self.peer_sent_h3_datagram() && !self.transport.datagrams() {
+            return Err(ProtocolError::new(
+                Code::H3_SETTINGS_ERROR,
+                "H3_DATAGRAM without the QUIC DATAGRAM extension",
+            ));
+        }
         info!(side = %self.side, dialect = ?self.dialect(), datagrams = self.datagrams_enabled(), "settings exchanged");
         self.events.push_back(Event::SettingsReceived {
             dialect: self.dialect(),

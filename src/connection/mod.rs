@@ -32,6 +32,8 @@ use crate::settings::{self, Dialect, Negotiated, Settings};
 use crate::stats::Stats;
 use crate::stream::{Recv, SendStream};
 use crate::stream_header::UniStreamHeader;
+use crate::transport::TransportParams;
+use crate::varint;
 
 /// Index of a direction in per-direction arrays.
 fn di(dir: Dir) -> usize {
@@ -75,6 +77,8 @@ pub struct Connection {
     now: Instant,
     local_settings: Settings,
     peer_settings: Option<Settings>,
+    /// What the QUIC transport negotiated (reported by the adapter).
+    transport: TransportParams,
     negotiated: Option<Negotiated>,
     /// The connection is closed; every input is ignored.
     closed: bool,
@@ -128,6 +132,7 @@ impl Connection {
             now,
             local_settings,
             peer_settings: None,
+            transport: TransportParams::default(),
             negotiated: None,
             closed: false,
             next_local: [0; 2],
@@ -232,6 +237,43 @@ impl Connection {
     /// Whether HTTP datagrams may be sent and received.
     pub fn datagrams_enabled(&self) -> bool {
         self.negotiated.is_some_and(|n| n.datagrams.is_some())
+    }
+
+    /// What the transport negotiated, as last reported.
+    pub fn transport_params(&self) -> TransportParams {
+        self.transport
+    }
+
+    /// The largest datagram payload `session` can send now: the transport's DATAGRAM limit
+    /// minus the Quarter Stream ID (RFC 9297 §2.1). `None` when datagrams are not negotiated or
+    /// the transport has not reported its limit.
+    pub fn max_datagram_payload(&self, session: SessionId) -> Option<usize> {
+        if !self.datagrams_enabled() {
+            return None;
+        }
+        let max = self.transport.max_datagram_size?;
+        Some(max.saturating_sub(varint::encoded_len(session.quarter())))
+    }
+
+    /// The transport reports what it negotiated (call it once the handshake is done, and again
+    /// when the DATAGRAM size limit changes). A peer that sent H3_DATAGRAM=1 on a connection
+    /// without the QUIC DATAGRAM extension is H3_SETTINGS_ERROR (RFC 9297 §2.1.1).
+    pub fn handle_transport_params(&mut self, params: TransportParams) {
+        self.transport = params;
+        if !self.closed && self.peer_sent_h3_datagram() && !params.datagrams() {
+            self.close_connection(ProtocolError::new(
+                Code::H3_SETTINGS_ERROR,
+                "H3_DATAGRAM without the QUIC DATAGRAM extension",
+            ));
+        }
+    }
+
+    /// Whether the peer's SETTINGS announced HTTP datagrams (RFC 9297 or draft-04).
+    fn peer_sent_h3_datagram(&self) -> bool {
+        self.peer_settings.as_ref().is_some_and(|s| {
+            s.get(settings::id::H3_DATAGRAM) == Some(1)
+                || s.get(settings::id::H3_DATAGRAM_DRAFT04) == Some(1)
+        })
     }
 
     /// Whether the connection is closed.

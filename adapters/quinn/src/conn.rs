@@ -16,7 +16,7 @@ use quinn_proto::{
     ReadError, StreamEvent, Transmit, VarInt, WriteError,
 };
 use tracing::{debug, trace, warn};
-use wt_proto::{Action, Code, Config, Connection, Dir, Side, StreamId};
+use wt_proto::{Action, Code, Config, Connection, Dir, Side, StreamId, TransportParams};
 
 /// How many local streams per direction are opened in quinn ahead of the engine, so that the
 /// engine's credit ([`Connection::handle_max_streams`]) is exactly what quinn can open.
@@ -222,8 +222,22 @@ impl Translator {
             return;
         }
         self.connected = true;
+        self.report_transport(quic, engine);
         self.refill(quic, engine, Dir::Bi);
         self.refill(quic, engine, Dir::Uni);
+    }
+
+    /// Tells the engine what the handshake negotiated, and again whenever the DATAGRAM size
+    /// limit changes (path MTU). Nothing before the peer's transport parameters are known.
+    pub fn report_transport(&self, quic: &mut quinn_proto::Connection, engine: &mut Connection) {
+        if !self.connected {
+            return;
+        }
+        // quinn-proto implements no RESET_STREAM_AT.
+        let params = TransportParams::new(quic.datagrams().max_size(), false);
+        if engine.transport_params() != params {
+            engine.handle_transport_params(params);
+        }
     }
 
     /// Opens quinn streams ahead of the engine and gives the engine exactly that credit.

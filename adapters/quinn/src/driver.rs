@@ -596,8 +596,7 @@ impl Driver {
                 for s in c.tr.take_newly_starved() {
                     g.mark_starved(s);
                 }
-                let max = c.quic.datagrams().max_size().unwrap_or(0);
-                g.set_max_datagram_size(max);
+                c.tr.report_transport(&mut c.quic, &mut g.engine);
                 g.process_events();
                 while c.tr.datagrams_pending() {
                     let room = g.datagram_room();

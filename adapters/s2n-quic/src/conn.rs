@@ -33,7 +33,7 @@ use s2n_quic::provider::datagram::default::{Receiver as DgReceiver, Sender as Dg
 use s2n_quic::stream::Error as StreamError;
 use s2n_quic::stream::{BidirectionalStream, PeerStream, ReceiveStream, SendStream as QSend};
 use tracing::{debug, trace, warn};
-use wt_proto::{Action, Code, Config, Connection, Dir, Side, StreamId};
+use wt_proto::{Action, Code, Config, Connection, Dir, Side, StreamId, TransportParams};
 use wt_session::{ClientClose, Error, Inner, OpenAhead, RequestQueue, Shared, TransportClose};
 
 use crate::wake::{Key, WakeSet};
@@ -163,7 +163,10 @@ pub(crate) fn spawn(
         wakes: wakes.clone(),
         closing: AtomicBool::new(false),
     });
-    let engine = Connection::new(side, config, Instant::now());
+    let mut engine = Connection::new(side, config, Instant::now());
+    // The datagram provider does not expose the peer's max_datagram_frame_size; s2n-quic
+    // implements no RESET_STREAM_AT.
+    engine.handle_transport_params(TransportParams::new(Some(MAX_DATAGRAM), false));
     let w = wakes.clone();
     let shared = Shared::new(engine, Arc::new(move || w.wake(Key::Engine)));
     let mut conn = conn;
@@ -306,7 +309,6 @@ impl ConnDriver {
                 self.read_stream(&mut g, id);
             }
             let acted = self.flush_actions(&mut g);
-            g.set_max_datagram_size(MAX_DATAGRAM);
             g.process_events();
             if self.closed || (!acted && self.to_read.is_empty()) {
                 break;

@@ -50,6 +50,7 @@ impl Drop for Handle {
 pub(crate) fn map_session_error(g: &Inner, session: SessionId, e: SessionError) -> Error {
     match e {
         SessionError::DatagramsDisabled => Error::Unavailable("datagrams".into()),
+        SessionError::DatagramTooLarge { size, max } => Error::DatagramTooLarge { size, max },
         SessionError::Unavailable => Error::Unavailable("WebTransport".into()),
         SessionError::ConnectionClosed | SessionError::UnknownSession => g
             .session_error(session)
@@ -66,16 +67,6 @@ pub(crate) fn map_stream_error(g: &Inner, session: SessionId, e: StreamError) ->
         _ => g
             .session_error(session)
             .unwrap_or_else(|| Error::Invalid(e.to_string())),
-    }
-}
-
-/// The QUIC varint length of `v`.
-fn varint_len(v: u64) -> usize {
-    match v {
-        0..=63 => 1,
-        64..=16383 => 2,
-        16384..=1_073_741_823 => 4,
-        _ => 8,
     }
 }
 
@@ -156,11 +147,7 @@ impl Session {
     /// datagrams are unavailable).
     pub fn max_datagram_size(&self) -> usize {
         let g = self.lock();
-        if !g.engine.datagrams_enabled() {
-            return 0;
-        }
-        g.max_datagram()
-            .saturating_sub(varint_len(self.inner.id.quarter()))
+        g.engine.max_datagram_payload(self.inner.id).unwrap_or(0)
     }
 
     /// Sends an unreliable datagram. Returns at once: when the transport's datagram send buffer
@@ -192,14 +179,8 @@ impl Session {
         if let Some(e) = g.session_error(self.inner.id) {
             return Poll::Ready(Err(e));
         }
-        let prefix = varint_len(self.inner.id.quarter());
-        let max = g.max_datagram().saturating_sub(prefix);
-        if g.engine.datagrams_enabled() && data.len() > max {
-            return Poll::Ready(Err(Error::DatagramTooLarge {
-                size: data.len(),
-                max,
-            }));
-        }
+        // What the datagram occupies in the transport's send buffer, Quarter Stream ID included.
+        let prefix = wt_proto::varint::encoded_len(self.inner.id.quarter());
         let size = data.len().saturating_add(prefix);
         if let Some(cx) = cx
             && !g.datagram_send_room(size)

@@ -59,7 +59,6 @@ impl Shared {
                 open_wakers: Vec::new(),
                 conn_error: None,
                 transport_error: None,
-                max_datagram: 0,
                 datagram_limit,
                 starved: IdSet::default(),
                 unstarved: Vec::new(),
@@ -172,7 +171,6 @@ pub struct Inner {
     pub(crate) open_wakers: Vec<Waker>,
     conn_error: Option<Error>,
     transport_error: Option<Error>,
-    max_datagram: usize,
     pub(crate) datagram_limit: usize,
     starved: IdSet<StreamId>,
     unstarved: Vec<StreamId>,
@@ -363,14 +361,15 @@ impl Inner {
                 let full = self.datagrams_queued >= self.datagram_limit;
                 if let Some(s) = self.sessions.get_mut(&session) {
                     // A driver that respects `datagram_room` never gets here when full; the
-                    // datagrams an established session releases at once may.
-                    if full && s.datagrams.pop_front().is_some() {
+                    // datagrams an established session releases at once may. The engine's
+                    // policy applies: a datagram that finds the queue full is dropped.
+                    if full {
                         s.datagrams_dropped = s.datagrams_dropped.saturating_add(1);
-                        self.datagrams_queued = self.datagrams_queued.saturating_sub(1);
+                    } else {
+                        s.datagrams.push_back(data);
+                        self.datagrams_queued = self.datagrams_queued.saturating_add(1);
+                        s.wake_all();
                     }
-                    s.datagrams.push_back(data);
-                    self.datagrams_queued = self.datagrams_queued.saturating_add(1);
-                    s.wake_all();
                 }
             }
             Event::ConnectionClosed { .. } => {
@@ -430,11 +429,6 @@ impl Inner {
         if self.transport_error.is_none() {
             self.transport_error = Some(error);
         }
-    }
-
-    /// The transport's current limit for a QUIC DATAGRAM payload.
-    pub fn set_max_datagram_size(&mut self, size: usize) {
-        self.max_datagram = size;
     }
 
     /// The driver executed the engine's actions: the datagrams queued so far are in the
@@ -526,10 +520,6 @@ impl Inner {
 
     pub(crate) fn note_session(&mut self) {
         self.had_session = true;
-    }
-
-    pub(crate) fn max_datagram(&self) -> usize {
-        self.max_datagram
     }
 
     /// The error for calls on `session` now: its close info, or the connection's end.
