@@ -1,105 +1,22 @@
 #![cfg_attr(not(test), deny(clippy::arithmetic_side_effects))]
 //! Structured Field Values (RFC 8941, with the RFC 9651 additions) as far as WebTransport needs them.
 //!
-//! The parser implements the full RFC 8941 §4.2 algorithms for Lists and Items (bare items of every
-//! type, parameters and inner lists), plus the RFC 9651 Date and Display String types, so that
-//! parameters of any type can be skipped correctly. Serialization is only offered for what the
-//! engine emits: sf-strings and lists of sf-strings.
+//! Parsing and serialization are the `sfv` crate's, which implements the RFC 9651 §4 algorithms
+//! in full (bare items of every type, parameters, inner lists, Dates and Display Strings), so
+//! that parameters of any type are validated and skipped correctly. It is used through its
+//! visitor interface: nothing is built but the protocol names.
 //!
 //! The WebTransport helpers ([`parse_protocol_list`], [`parse_protocol_item`]) implement the
 //! `WT-Available-Protocols` / `WT-Protocol` rules of draft-ietf-webtrans-http3: members must be
 //! sf-strings (d13 and later) or sf-tokens (d10–d12), parameters are ignored, and any other
 //! member type (or a parse failure) makes the whole field ignored.
 
+use sfv::visitor::{
+    EntryVisitor, Ignored, InnerListVisitor, ItemVisitor, ListVisitor, Never, ParameterVisitor,
+    parameter_visitor_with,
+};
+use sfv::{BareItemFromInput, ItemSerializer, ListSerializer, Parser, StringRef};
 use thiserror::Error;
-
-/// Longest integer part a Decimal may have (RFC 8941 §4.2.4).
-const MAX_DECIMAL_INT_DIGITS: usize = 12;
-/// Longest Integer (RFC 8941 §4.2.4).
-const MAX_INTEGER_DIGITS: usize = 15;
-/// Longest fractional part a Decimal may have (RFC 8941 §4.2.4).
-const MAX_DECIMAL_FRAC_DIGITS: usize = 3;
-
-/// A Decimal (RFC 8941 §3.3.2), stored exactly as a count of thousandths.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Decimal {
-    /// The value multiplied by 1000 (`1.5` is `1500`, `-0.001` is `-1`).
-    pub thousandths: i64,
-}
-
-/// A bare item (RFC 8941 §3.3, RFC 9651 §3.3.7/§3.3.8).
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum BareItem {
-    /// An Integer (at most 15 digits).
-    Integer(i64),
-    /// A Decimal (at most 12 integer and 3 fractional digits).
-    Decimal(Decimal),
-    /// A String (printable ASCII, escapes removed).
-    String(String),
-    /// A Token.
-    Token(String),
-    /// A Byte Sequence (base64-decoded).
-    ByteSequence(Vec<u8>),
-    /// A Boolean (`?1` / `?0`).
-    Boolean(bool),
-    /// A Date (RFC 9651), seconds since the Unix epoch.
-    Date(i64),
-    /// A Display String (RFC 9651), percent-decoded UTF-8.
-    DisplayString(String),
-}
-
-/// Parameters of an item or inner list, in order, with unique keys (a repeated key overwrites the
-/// earlier value in place, as RFC 8941 §4.2.3.2 requires).
-pub type Parameters = Vec<(String, BareItem)>;
-
-/// An Item: a bare item and its parameters.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct Item {
-    /// The value.
-    pub bare: BareItem,
-    /// Its parameters.
-    pub params: Parameters,
-}
-
-/// An Inner List: items in parentheses, with parameters on the list itself.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct InnerList {
-    /// The items of the inner list.
-    pub items: Vec<Item>,
-    /// The parameters of the inner list.
-    pub params: Parameters,
-}
-
-/// A member of a List.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum ListMember {
-    /// A plain item.
-    Item(Item),
-    /// An inner list.
-    InnerList(InnerList),
-}
-
-/// Why a structured field could not be parsed.
-#[derive(Clone, Debug, PartialEq, Eq, Error)]
-pub enum ParseError {
-    /// The input ended in the middle of a value.
-    #[error("structured field ends unexpectedly")]
-    UnexpectedEnd,
-    /// A byte that the grammar does not allow at that position.
-    #[error("unexpected byte {byte:#04x} at offset {offset} of a structured field")]
-    UnexpectedByte {
-        /// The offending byte.
-        byte: u8,
-        /// Its offset in the input.
-        offset: usize,
-    },
-    /// An Integer or Decimal with too many digits (or a Decimal ending in `.`).
-    #[error("number out of range in a structured field")]
-    NumberOutOfRange,
-    /// A Display String whose percent-decoded bytes are not UTF-8.
-    #[error("display string is not valid UTF-8")]
-    InvalidUtf8,
-}
 
 /// Why a value cannot be serialized as a structured field.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
@@ -114,102 +31,48 @@ pub enum SerializeError {
     },
 }
 
-/// Parses a List field value (RFC 8941 §4.2.1). An empty value is an empty list.
+/// Parses a `WT-Available-Protocols` value: a List (RFC 9651 §4.2.1) whose members are all
+/// sf-strings or sf-tokens. An empty value is an empty list.
 ///
-/// Several field lines of the same List field must be joined with `", "` before calling this.
-pub fn parse_list(input: &[u8]) -> Result<Vec<ListMember>, ParseError> {
-    let mut p = Parser::new(input);
-    p.skip_sp();
-    let list = p.list()?;
-    p.skip_sp();
-    p.finish()?;
-    Ok(list)
-}
-
-/// Parses an Item field value (RFC 8941 §4.2.3).
-pub fn parse_item(input: &[u8]) -> Result<Item, ParseError> {
-    let mut p = Parser::new(input);
-    p.skip_sp();
-    let item = p.item()?;
-    p.skip_sp();
-    p.finish()?;
-    Ok(item)
-}
-
-/// Parses a `WT-Available-Protocols` value: a List whose members are all sf-strings or sf-tokens.
-///
-/// Parameters are ignored. Returns `None` (the field must be ignored as a whole) when the value
-/// does not parse, or when any member is an inner list or an item of another type.
+/// Several field lines must be joined with `", "` before calling this. Parameters are ignored.
+/// Returns `None` (the field must be ignored as a whole) when the value does not parse, or when
+/// any member is an inner list or an item of another type.
 pub fn parse_protocol_list(input: &[u8]) -> Option<Vec<String>> {
-    let members = parse_list(input).ok()?;
-    members
-        .into_iter()
-        .map(|m| match m {
-            ListMember::Item(item) => string_or_token(item.bare),
-            ListMember::InnerList(_) => None,
-        })
-        .collect()
+    Parser::new(input)
+        .parse_list_with_visitor(ProtocolList::default())
+        .ok()
 }
 
-/// Parses a `WT-Protocol` value: an Item that is an sf-string or an sf-token (parameters ignored).
+/// Parses a `WT-Protocol` value: an Item (RFC 9651 §4.2.3) that is an sf-string or an sf-token
+/// (parameters ignored).
 ///
 /// Returns `None` when the value is malformed or of another type.
 pub fn parse_protocol_item(input: &[u8]) -> Option<String> {
-    string_or_token(parse_item(input).ok()?.bare)
+    Parser::new(input)
+        .parse_item_with_visitor(|bare: BareItemFromInput<'_>| {
+            let protocol = protocol(bare)?;
+            Ok::<_, NotAProtocol>(parameter_visitor_with(Ignored, |()| Ok(protocol)))
+        })
+        .ok()
 }
 
-fn string_or_token(bare: BareItem) -> Option<String> {
-    match bare {
-        BareItem::String(s) | BareItem::Token(s) => Some(s),
-        _ => None,
-    }
-}
-
-/// Serializes `s` as an sf-string (RFC 8941 §4.1.6): quoted, with `"` and `\` escaped.
+/// Serializes `s` as an sf-string (RFC 9651 §4.1.6): quoted, with `"` and `\` escaped.
 ///
 /// Fails if `s` holds anything but printable ASCII.
 pub fn serialize_string(s: &str) -> Result<String, SerializeError> {
-    let mut out = String::with_capacity(s.len().saturating_add(2));
-    push_string(&mut out, s)?;
-    Ok(out)
+    Ok(ItemSerializer::new().bare_item(sf_string(s)?).finish())
 }
 
-/// Serializes a List of sf-strings (RFC 8941 §4.1.1), members separated by `", "`.
+/// Serializes a List of sf-strings (RFC 9651 §4.1.1), members separated by `", "`; an empty list
+/// is an empty string.
 ///
 /// Fails on the first string that holds anything but printable ASCII.
 pub fn serialize_string_list<S: AsRef<str>>(items: &[S]) -> Result<String, SerializeError> {
-    let mut out = String::new();
-    for (i, s) in items.iter().enumerate() {
-        if i != 0 {
-            out.push_str(", ");
-        }
-        push_string(&mut out, s.as_ref())?;
+    let mut list = ListSerializer::new();
+    for s in items {
+        list.bare_item(sf_string(s.as_ref())?);
     }
-    Ok(out)
-}
-
-fn push_string(out: &mut String, s: &str) -> Result<(), SerializeError> {
-    if let Some((index, &byte)) = s
-        .as_bytes()
-        .iter()
-        .enumerate()
-        .find(|(_, b)| !is_printable(**b))
-    {
-        return Err(SerializeError::NotPrintable { index, byte });
-    }
-    out.push('"');
-    for c in s.chars() {
-        if c == '"' || c == '\\' {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out.push('"');
-    Ok(())
-}
-
-fn is_printable(b: u8) -> bool {
-    (0x20..=0x7e).contains(&b)
+    Ok(list.finish().unwrap_or_default())
 }
 
 /// `tchar` of RFC 9110 §5.6.2.
@@ -217,438 +80,124 @@ pub(crate) fn is_tchar(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
-fn is_key_char(b: u8) -> bool {
-    b.is_ascii_lowercase() || b.is_ascii_digit() || b"_-.*".contains(&b)
+/// Checks that `s` can be an sf-string (RFC 9651 §3.3.3: printable ASCII only).
+fn sf_string(s: &str) -> Result<&StringRef, SerializeError> {
+    StringRef::from_str(s).map_err(|err| {
+        // sfv reports the offset of the first byte outside 0x20..=0x7e.
+        let index = err.index().unwrap_or_default();
+        SerializeError::NotPrintable {
+            index,
+            byte: s.as_bytes().get(index).copied().unwrap_or_default(),
+        }
+    })
 }
 
-fn base64_value(b: u8) -> Option<u8> {
-    match b {
-        b'A'..=b'Z' => Some(b.wrapping_sub(b'A')),
-        b'a'..=b'z' => Some(b.wrapping_sub(b'a').wrapping_add(26)),
-        b'0'..=b'9' => Some(b.wrapping_sub(b'0').wrapping_add(52)),
-        b'+' => Some(62),
-        b'/' => Some(63),
-        _ => None,
-    }
-}
+/// A member that is neither an sf-string nor an sf-token: the whole field is ignored.
+#[derive(Debug, Error)]
+#[error("member is not an sf-string or an sf-token")]
+struct NotAProtocol;
 
-fn hex_value(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b.wrapping_sub(b'0')),
-        b'a'..=b'f' => Some(b.wrapping_sub(b'a').wrapping_add(10)),
-        _ => None,
-    }
-}
-
-/// A cursor over the input. All reads go through `peek`/`bump`, so no indexing is needed.
-struct Parser<'a> {
-    len: usize,
-    rest: &'a [u8],
-}
-
-impl<'a> Parser<'a> {
-    fn new(input: &'a [u8]) -> Self {
-        Self {
-            len: input.len(),
-            rest: input,
-        }
-    }
-
-    fn offset(&self) -> usize {
-        self.len.saturating_sub(self.rest.len())
-    }
-
-    fn peek(&self) -> Option<u8> {
-        self.rest.first().copied()
-    }
-
-    fn bump(&mut self) -> Option<u8> {
-        let (&b, rest) = self.rest.split_first()?;
-        self.rest = rest;
-        Some(b)
-    }
-
-    /// The error for the current position: the byte found there, or the end of input.
-    fn unexpected(&self) -> ParseError {
-        match self.peek() {
-            Some(byte) => ParseError::UnexpectedByte {
-                byte,
-                offset: self.offset(),
-            },
-            None => ParseError::UnexpectedEnd,
-        }
-    }
-
-    fn expect(&mut self, want: u8) -> Result<(), ParseError> {
-        if self.peek() == Some(want) {
-            self.bump();
-            Ok(())
-        } else {
-            Err(self.unexpected())
-        }
-    }
-
-    fn finish(&self) -> Result<(), ParseError> {
-        if self.rest.is_empty() {
-            Ok(())
-        } else {
-            Err(self.unexpected())
-        }
-    }
-
-    fn skip_sp(&mut self) {
-        while self.peek() == Some(b' ') {
-            self.bump();
-        }
-    }
-
-    fn skip_ows(&mut self) {
-        while matches!(self.peek(), Some(b' ' | b'\t')) {
-            self.bump();
-        }
-    }
-
-    fn list(&mut self) -> Result<Vec<ListMember>, ParseError> {
-        let mut members = Vec::new();
-        while !self.rest.is_empty() {
-            members.push(self.item_or_inner_list()?);
-            self.skip_ows();
-            if self.rest.is_empty() {
-                break;
-            }
-            self.expect(b',')?;
-            self.skip_ows();
-            if self.rest.is_empty() {
-                // A trailing comma.
-                return Err(ParseError::UnexpectedEnd);
-            }
-        }
-        Ok(members)
-    }
-
-    fn item_or_inner_list(&mut self) -> Result<ListMember, ParseError> {
-        if self.peek() == Some(b'(') {
-            self.inner_list().map(ListMember::InnerList)
-        } else {
-            self.item().map(ListMember::Item)
-        }
-    }
-
-    fn inner_list(&mut self) -> Result<InnerList, ParseError> {
-        self.expect(b'(')?;
-        let mut items = Vec::new();
-        loop {
-            self.skip_sp();
-            if self.peek() == Some(b')') {
-                self.bump();
-                let params = self.parameters()?;
-                return Ok(InnerList { items, params });
-            }
-            items.push(self.item()?);
-            if !matches!(self.peek(), Some(b' ' | b')')) {
-                return Err(self.unexpected());
-            }
-        }
-    }
-
-    fn item(&mut self) -> Result<Item, ParseError> {
-        let bare = self.bare_item()?;
-        let params = self.parameters()?;
-        Ok(Item { bare, params })
-    }
-
-    fn parameters(&mut self) -> Result<Parameters, ParseError> {
-        let mut params: Parameters = Vec::new();
-        while self.peek() == Some(b';') {
-            self.bump();
-            self.skip_sp();
-            let key = self.key()?;
-            let value = if self.peek() == Some(b'=') {
-                self.bump();
-                self.bare_item()?
-            } else {
-                BareItem::Boolean(true)
-            };
-            match params.iter_mut().find(|(k, _)| *k == key) {
-                Some(slot) => slot.1 = value,
-                None => params.push((key, value)),
-            }
-        }
-        Ok(params)
-    }
-
-    fn key(&mut self) -> Result<String, ParseError> {
-        match self.peek() {
-            Some(b) if b.is_ascii_lowercase() || b == b'*' => {}
-            _ => return Err(self.unexpected()),
-        }
-        let mut key = String::new();
-        while let Some(b) = self.peek().filter(|b| is_key_char(*b)) {
-            self.bump();
-            key.push(char::from(b));
-        }
-        Ok(key)
-    }
-
-    fn bare_item(&mut self) -> Result<BareItem, ParseError> {
-        match self.peek() {
-            Some(b'-' | b'0'..=b'9') => self.number(),
-            Some(b'"') => self.string().map(BareItem::String),
-            Some(b) if b.is_ascii_alphabetic() || b == b'*' => Ok(BareItem::Token(self.token())),
-            Some(b':') => self.byte_sequence().map(BareItem::ByteSequence),
-            Some(b'?') => self.boolean().map(BareItem::Boolean),
-            Some(b'@') => self.date().map(BareItem::Date),
-            Some(b'%') => self.display_string().map(BareItem::DisplayString),
-            _ => Err(self.unexpected()),
-        }
-    }
-
-    fn number(&mut self) -> Result<BareItem, ParseError> {
-        let negative = self.peek() == Some(b'-');
-        if negative {
-            self.bump();
-        }
-        if !self.peek().is_some_and(|b| b.is_ascii_digit()) {
-            return Err(self.unexpected());
-        }
-        let mut int: i64 = 0;
-        let mut int_digits: usize = 0;
-        let mut frac: i64 = 0;
-        let mut frac_digits: usize = 0;
-        let mut is_decimal = false;
-        while let Some(b) = self.peek() {
-            if b.is_ascii_digit() {
-                self.bump();
-                let digit = i64::from(b.wrapping_sub(b'0'));
-                if is_decimal {
-                    frac_digits = frac_digits.saturating_add(1);
-                    if frac_digits > MAX_DECIMAL_FRAC_DIGITS {
-                        return Err(ParseError::NumberOutOfRange);
-                    }
-                    frac = push_digit(frac, digit)?;
-                } else {
-                    int_digits = int_digits.saturating_add(1);
-                    if int_digits > MAX_INTEGER_DIGITS {
-                        return Err(ParseError::NumberOutOfRange);
-                    }
-                    int = push_digit(int, digit)?;
-                }
-            } else if b == b'.' && !is_decimal {
-                if int_digits > MAX_DECIMAL_INT_DIGITS {
-                    return Err(ParseError::NumberOutOfRange);
-                }
-                self.bump();
-                is_decimal = true;
-            } else {
-                break;
-            }
-        }
-        let sign = |v: i64| {
-            if negative {
-                v.checked_neg().ok_or(ParseError::NumberOutOfRange)
-            } else {
-                Ok(v)
-            }
-        };
-        if !is_decimal {
-            return sign(int).map(BareItem::Integer);
-        }
-        let scale: i64 = match frac_digits {
-            0 => return Err(ParseError::NumberOutOfRange),
-            1 => 100,
-            2 => 10,
-            _ => 1,
-        };
-        let thousandths = int
-            .checked_mul(1000)
-            .and_then(|v| v.checked_add(frac.checked_mul(scale)?))
-            .ok_or(ParseError::NumberOutOfRange)?;
-        Ok(BareItem::Decimal(Decimal {
-            thousandths: sign(thousandths)?,
-        }))
-    }
-
-    fn string(&mut self) -> Result<String, ParseError> {
-        self.expect(b'"')?;
-        let mut out = String::new();
-        loop {
-            let Some(b) = self.peek() else {
-                return Err(ParseError::UnexpectedEnd);
-            };
-            match b {
-                b'\\' => {
-                    self.bump();
-                    match self.peek() {
-                        Some(c @ (b'"' | b'\\')) => {
-                            self.bump();
-                            out.push(char::from(c));
-                        }
-                        _ => return Err(self.unexpected()),
-                    }
-                }
-                b'"' => {
-                    self.bump();
-                    return Ok(out);
-                }
-                b if is_printable(b) => {
-                    self.bump();
-                    out.push(char::from(b));
-                }
-                _ => return Err(self.unexpected()),
-            }
-        }
-    }
-
-    fn token(&mut self) -> String {
-        let mut out = String::new();
-        while let Some(b) = self
-            .peek()
-            .filter(|b| is_tchar(*b) || *b == b':' || *b == b'/')
-        {
-            self.bump();
-            out.push(char::from(b));
-        }
-        out
-    }
-
-    fn byte_sequence(&mut self) -> Result<Vec<u8>, ParseError> {
-        self.expect(b':')?;
-        let mut out = Vec::new();
-        let mut acc: u32 = 0;
-        let mut bits: u32 = 0;
-        let mut padding = false;
-        loop {
-            match self.peek() {
-                None => return Err(ParseError::UnexpectedEnd),
-                Some(b':') => {
-                    self.bump();
-                    return Ok(out);
-                }
-                Some(b'=') => {
-                    self.bump();
-                    padding = true;
-                }
-                Some(b) => match base64_value(b) {
-                    Some(v) if !padding => {
-                        self.bump();
-                        acc = acc.wrapping_shl(6) | u32::from(v);
-                        bits = bits.wrapping_add(6);
-                        if bits >= 8 {
-                            bits = bits.wrapping_sub(8);
-                            let byte = acc.wrapping_shr(bits) & 0xff;
-                            out.push(u8::try_from(byte).unwrap_or_default());
-                        }
-                    }
-                    _ => return Err(self.unexpected()),
-                },
-            }
-        }
-    }
-
-    fn boolean(&mut self) -> Result<bool, ParseError> {
-        self.expect(b'?')?;
-        match self.peek() {
-            Some(b'1') => {
-                self.bump();
-                Ok(true)
-            }
-            Some(b'0') => {
-                self.bump();
-                Ok(false)
-            }
-            _ => Err(self.unexpected()),
-        }
-    }
-
-    fn date(&mut self) -> Result<i64, ParseError> {
-        self.expect(b'@')?;
-        let start = self.offset();
-        match self.number()? {
-            BareItem::Integer(v) => Ok(v),
-            _ => Err(ParseError::UnexpectedByte {
-                byte: b'.',
-                offset: start,
-            }),
-        }
-    }
-
-    fn display_string(&mut self) -> Result<String, ParseError> {
-        self.expect(b'%')?;
-        self.expect(b'"')?;
-        let mut bytes = Vec::new();
-        loop {
-            let Some(b) = self.peek() else {
-                return Err(ParseError::UnexpectedEnd);
-            };
-            match b {
-                b'%' => {
-                    self.bump();
-                    let hi = self
-                        .peek()
-                        .and_then(hex_value)
-                        .ok_or_else(|| self.unexpected())?;
-                    self.bump();
-                    let lo = self
-                        .peek()
-                        .and_then(hex_value)
-                        .ok_or_else(|| self.unexpected())?;
-                    self.bump();
-                    bytes.push(hi.wrapping_shl(4) | lo);
-                }
-                b'"' => {
-                    self.bump();
-                    return String::from_utf8(bytes).map_err(|_| ParseError::InvalidUtf8);
-                }
-                b if is_printable(b) => {
-                    self.bump();
-                    bytes.push(b);
-                }
-                _ => return Err(self.unexpected()),
-            }
-        }
+/// The protocol name of an sf-string or sf-token member (RFC 9651 §3.3.3, §3.3.4).
+fn protocol(bare: BareItemFromInput<'_>) -> Result<String, NotAProtocol> {
+    match bare {
+        BareItemFromInput::String(s) => Ok(s.as_str().to_owned()),
+        BareItemFromInput::Token(t) => Ok(t.as_str().to_owned()),
+        _ => Err(NotAProtocol),
     }
 }
 
-fn push_digit(acc: i64, digit: i64) -> Result<i64, ParseError> {
-    acc.checked_mul(10)
-        .and_then(|v| v.checked_add(digit))
-        .ok_or(ParseError::NumberOutOfRange)
+/// Collects the members of a `WT-Available-Protocols` List; stops the parse at the first member
+/// that is not an sf-string or an sf-token.
+#[derive(Default)]
+struct ProtocolList(Vec<String>);
+
+impl<'de> ListVisitor<'de> for ProtocolList {
+    type Out = Vec<String>;
+    type Error = NotAProtocol;
+
+    fn entry(&mut self) -> Result<impl EntryVisitor<'de>, NotAProtocol> {
+        Ok(ProtocolMember(&mut self.0))
+    }
+
+    fn finish(self) -> Result<Vec<String>, NotAProtocol> {
+        Ok(self.0)
+    }
+}
+
+/// One List member (RFC 9651 §4.2.1.1): an item is pushed, an inner list is refused.
+struct ProtocolMember<'a>(&'a mut Vec<String>);
+
+impl<'de> EntryVisitor<'de> for ProtocolMember<'_> {
+    type Error = NotAProtocol;
+
+    fn item(self) -> Result<impl ItemVisitor<'de>, NotAProtocol> {
+        Ok(self)
+    }
+
+    fn inner_list(self) -> Result<impl InnerListVisitor<'de>, NotAProtocol> {
+        Err::<Never, _>(NotAProtocol)
+    }
+}
+
+impl<'de> ItemVisitor<'de> for ProtocolMember<'_> {
+    type Out = ();
+    type Error = NotAProtocol;
+
+    fn bare_item(
+        self,
+        bare: BareItemFromInput<'de>,
+    ) -> Result<impl ParameterVisitor<'de, Out = ()>, NotAProtocol> {
+        self.0.push(protocol(bare)?);
+        // Parameters are still parsed (and must be valid), then dropped.
+        Ok(Ignored)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::rng::Rng;
+    use sfv::{BareItem, Date, Decimal, Item, List, ListEntry, Token, integer};
+
+    /// The whole RFC 9651 parse of an Item, for checking what the parser accepts.
+    fn parse_item(input: &[u8]) -> Result<Item, String> {
+        Parser::new(input).parse().map_err(|e| e.to_string())
+    }
+
+    /// The whole RFC 9651 parse of a List.
+    fn parse_list(input: &[u8]) -> Result<List, String> {
+        Parser::new(input).parse().map_err(|e| e.to_string())
+    }
 
     fn item(bare: BareItem) -> Item {
-        Item {
-            bare,
-            params: Vec::new(),
-        }
+        Item::new(bare)
     }
 
     fn s(v: &str) -> BareItem {
-        BareItem::String(v.to_owned())
+        BareItem::String(sfv::String::from_string(v.to_owned()).unwrap())
     }
 
     fn t(v: &str) -> BareItem {
-        BareItem::Token(v.to_owned())
+        BareItem::Token(Token::from_string(v.to_owned()).unwrap())
+    }
+
+    fn int(v: i64) -> BareItem {
+        BareItem::Integer(integer(v))
+    }
+
+    fn dec(thousandths: i64) -> BareItem {
+        BareItem::Decimal(Decimal::from_integer_scaled_1000(integer(thousandths)))
     }
 
     #[test]
     fn bare_items_of_every_type() {
         let cases: &[(&str, BareItem)] = &[
-            ("42", BareItem::Integer(42)),
-            ("-42", BareItem::Integer(-42)),
-            ("999999999999999", BareItem::Integer(999_999_999_999_999)),
-            ("4.5", BareItem::Decimal(Decimal { thousandths: 4500 })),
-            ("-0.001", BareItem::Decimal(Decimal { thousandths: -1 })),
-            (
-                "123456789012.123",
-                BareItem::Decimal(Decimal {
-                    thousandths: 123_456_789_012_123,
-                }),
-            ),
+            ("42", int(42)),
+            ("-42", int(-42)),
+            ("999999999999999", int(999_999_999_999_999)),
+            ("4.5", dec(4500)),
+            ("-0.001", dec(-1)),
+            ("123456789012.123", dec(123_456_789_012_123)),
             (r#""hello world""#, s("hello world")),
             (r#""a\"b\\c""#, s(r#"a"b\c"#)),
             (r#""""#, s("")),
@@ -661,7 +210,10 @@ mod tests {
             ("::", BareItem::ByteSequence(Vec::new())),
             ("?1", BareItem::Boolean(true)),
             ("?0", BareItem::Boolean(false)),
-            ("@1659578233", BareItem::Date(1_659_578_233)),
+            (
+                "@1659578233",
+                BareItem::Date(Date::from_unix_seconds(integer(1_659_578_233))),
+            ),
             (
                 r#"%"This is intended for display to %c3%bcsers.""#,
                 BareItem::DisplayString("This is intended for display to \u{fc}sers.".into()),
@@ -709,14 +261,16 @@ mod tests {
     #[test]
     fn parameters_parsed_and_overwritten() {
         let got = parse_item(br#""a";q=1;b;c=?0;q=0.5;z=:AA==:"#).unwrap();
-        assert_eq!(got.bare, s("a"));
+        assert_eq!(got.bare_item, s("a"));
+        let params: Vec<(String, BareItem)> = got
+            .params
+            .iter()
+            .map(|(k, v)| (k.as_str().to_owned(), v.clone()))
+            .collect();
         assert_eq!(
-            got.params,
+            params,
             vec![
-                (
-                    "q".to_owned(),
-                    BareItem::Decimal(Decimal { thousandths: 500 })
-                ),
+                ("q".to_owned(), dec(500)),
                 ("b".to_owned(), BareItem::Boolean(true)),
                 ("c".to_owned(), BareItem::Boolean(false)),
                 ("z".to_owned(), BareItem::ByteSequence(vec![0])),
@@ -730,14 +284,14 @@ mod tests {
         assert_eq!(
             got,
             vec![
-                ListMember::Item(item(t("sugar"))),
-                ListMember::Item(item(t("tea"))),
-                ListMember::Item(item(t("rum"))),
+                ListEntry::Item(item(t("sugar"))),
+                ListEntry::Item(item(t("tea"))),
+                ListEntry::Item(item(t("rum"))),
             ]
         );
         let got = parse_list(br#"("foo" "bar"), ("baz"), ("bat" "one"), ()"#).unwrap();
         assert_eq!(got.len(), 4);
-        assert!(matches!(&got[3], ListMember::InnerList(l) if l.items.is_empty()));
+        assert!(matches!(&got[3], ListEntry::InnerList(l) if l.items.is_empty()));
         let got = parse_list(br#"("foo"; a=1;b=2);lvl=5, ("bar" "baz");lvl=1"#).unwrap();
         assert_eq!(got.len(), 2);
         let got = parse_list(b"abc;a=1;b=2; cde_456, (ghi;jk=4 l);q=\"9\";r=w").unwrap();
@@ -879,6 +433,7 @@ mod tests {
             let _ = parse_list(&input);
             let _ = parse_item(&input);
             let _ = parse_protocol_list(&input);
+            let _ = parse_protocol_item(&input);
         }
     }
 }
