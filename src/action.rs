@@ -8,6 +8,7 @@ use crate::id::StreamId;
 /// One instruction for the transport, returned by
 /// [`Connection::poll_action`](crate::Connection::poll_action) in the order it must be executed.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Action {
     /// Open the local stream with this id. The engine assigns ids in order per direction, exactly
     /// as QUIC does, so a transport that opens streams one after another gets the same ids. It

@@ -10,6 +10,7 @@ use crate::settings::Dialect;
 /// Every buffer, queue and map a peer can grow has its limit here; the documentation of each field
 /// says what happens when it is exceeded.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct Config {
     /// The WebTransport dialects to advertise, in any order; the newest one both sides announce is
     /// used. Default: all four (draft-02, draft-07, draft-13/14, draft-15/16).
@@ -105,6 +106,14 @@ impl Default for Config {
 }
 
 impl Config {
+    /// This configuration with the changes `f` makes. `Config` is `#[non_exhaustive]` (new limits
+    /// come with new features), so outside this crate it is built from [`Config::default`] and
+    /// changed field by field, for example `Config::default().with(|c| c.max_sessions = 4)`.
+    pub fn with(mut self, f: impl FnOnce(&mut Self)) -> Self {
+        f(&mut self);
+        self
+    }
+
     /// Whether WebTransport is on, both in this configuration and in the build.
     pub fn webtransport_enabled(&self) -> bool {
         cfg!(feature = "webtransport") && self.webtransport && !self.dialects.is_empty()

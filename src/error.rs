@@ -153,15 +153,6 @@ pub fn h3_to_app(h: u64) -> Option<u32> {
     u32::try_from(shifted.wrapping_sub(shifted / 0x1f)).ok()
 }
 
-/// Whether an error is fatal for the connection or only for one stream.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Scope {
-    /// The whole connection must be closed with the code.
-    Connection,
-    /// Only the stream concerned is reset (and stopped) with the code.
-    Stream,
-}
-
 /// A protocol violation detected in peer input: the code to send and why.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{code}: {reason}")]
@@ -234,6 +225,7 @@ mod tests {
 
 /// Why an application call about a stream failed.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum StreamError {
     /// No such stream, or it is finished in that direction.
     #[error("unknown or closed stream")]
@@ -241,9 +233,6 @@ pub enum StreamError {
     /// The stream has nothing to read right now; a readable event will follow.
     #[error("no data available yet")]
     Blocked,
-    /// The peer reset the stream, with this application code if it carried one.
-    #[error("stream reset by peer")]
-    Reset(Option<u32>),
     /// The stream direction is switched off in the configuration, or WebTransport is off.
     #[error("streams of this kind are disabled")]
     Disabled,
@@ -263,6 +252,7 @@ pub enum StreamError {
 
 /// Why an application call about a session failed.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum SessionError {
     /// No such session (it may have closed already).
     #[error("unknown session")]

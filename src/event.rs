@@ -10,6 +10,7 @@ use crate::settings::Dialect;
 
 /// Why a session ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum CloseCause {
     /// We closed it ([`Connection::close_session`](crate::Connection::close_session)).
     Local,
@@ -36,6 +37,7 @@ pub enum CloseCause {
 /// Servers get `SessionRequest` and `Request`; clients get `SessionEstablished` and
 /// `SessionRejected`; both get the rest.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub enum Event {
     /// The peer's SETTINGS arrived. `dialect` is the WebTransport dialect in use, if any.
     SettingsReceived {

@@ -29,6 +29,8 @@
 //!             Action::StopSending { stream, code } => to.handle_stop_sending(stream, code.0),
 //!             Action::SendDatagram { data } => to.handle_datagram(data),
 //!             Action::CloseConnection { code, reason } => to.handle_connection_closed(code, &reason),
+//!             // `Action` is non-exhaustive: later features may add actions.
+//!             other => unimplemented!("{other:?}"),
 //!         }
 //!     }
 //!     moved

@@ -186,11 +186,10 @@ fn cancel_push_at_a_server_that_never_promised_is_id_error() {
 // ---------------------------------------------------------------------------------------------
 
 fn draft07(max_sessions: u64) -> Config {
-    Config {
-        dialects: vec![Dialect::Draft07],
-        max_sessions,
-        ..Config::default()
-    }
+    Config::default().with(|c| {
+        c.dialects = vec![Dialect::Draft07];
+        c.max_sessions = max_sessions;
+    })
 }
 
 #[test]
@@ -255,10 +254,7 @@ fn draft07_client_holds_connects_beyond_the_servers_limit_until_a_session_ends()
 
 fn no_webtransport() -> Pair {
     let (client, _) = configs(Config::default());
-    let (_, server) = configs(Config {
-        webtransport: false,
-        ..Config::default()
-    });
+    let (_, server) = configs(Config::default().with(|c| c.webtransport = false));
     settled_with_configs(client, server)
 }
 
@@ -374,10 +370,7 @@ fn client_drops_datagrams_for_sessions_it_never_opened() {
 #[test]
 fn server_aborts_a_plain_request_named_by_a_datagram() {
     let (client, _) = configs(Config::default());
-    let (_, server) = configs(Config {
-        handle_requests: true,
-        ..Config::default()
-    });
+    let (_, server) = configs(Config::default().with(|c| c.handle_requests = true));
     let mut pair = settled_with_configs(client, server);
     let get = headers_frame(&[
         FieldLine::new(":method", "GET"),

@@ -782,15 +782,11 @@ fn headers_on_connect_stream_after_2xx_is_frame_unexpected() {
 fn headers_after_trailers_is_frame_unexpected() {
     let setup = || {
         settled_with_configs(
-            Config {
-                seed: 1,
-                ..Config::default()
-            },
-            Config {
-                seed: 2,
-                handle_requests: true,
-                ..Config::default()
-            },
+            Config::default().with(|c| c.seed = 1),
+            Config::default().with(|c| {
+                c.seed = 2;
+                c.handle_requests = true;
+            }),
         )
     };
     let head = headers_frame(&[

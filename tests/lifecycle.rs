@@ -13,10 +13,7 @@ fn request(path: &str) -> ConnectRequest {
 }
 
 fn config(dialects: &[Dialect]) -> Config {
-    Config {
-        dialects: dialects.to_vec(),
-        ..Config::default()
-    }
+    Config::default().with(|c| c.dialects = dialects.to_vec())
 }
 
 fn server_requests(pair: &mut Pair) -> Vec<SessionId> {
@@ -139,10 +136,7 @@ fn ten_thousand_sessions_leave_nothing_behind() {
 
 #[test]
 fn idle_timeout_closes_the_session() {
-    let server = Config {
-        session_idle_timeout: Some(Duration::from_secs(10)),
-        ..Config::default()
-    };
+    let server = Config::default().with(|c| c.session_idle_timeout = Some(Duration::from_secs(10)));
     let mut pair = Pair::with_configs(Config::default(), server);
     let s = establish(&mut pair);
     pair.take_trace();
@@ -263,10 +257,7 @@ fn goaway_crossing_a_connect_rejects_it() {
 
 #[test]
 fn webtransport_off_is_plain_http3() {
-    let server = Config {
-        webtransport: false,
-        ..Config::default()
-    };
+    let server = Config::default().with(|c| c.webtransport = false);
     let mut pair = Pair::with_configs(Config::default(), server);
     let s = pair.client.connect(request("/echo")).unwrap();
     pair.run();
@@ -304,10 +295,7 @@ fn webtransport_off_is_plain_http3() {
 
 #[test]
 fn uni_streams_off() {
-    let server = Config {
-        uni_streams: false,
-        ..Config::default()
-    };
+    let server = Config::default().with(|c| c.uni_streams = false);
     let mut pair = Pair::with_configs(Config::default(), server);
     let s = establish(&mut pair);
     assert_eq!(pair.server.open_uni(s), Err(StreamError::Disabled));
@@ -332,10 +320,7 @@ fn uni_streams_off() {
 
 #[test]
 fn bidi_streams_off() {
-    let server = Config {
-        bidi_streams: false,
-        ..Config::default()
-    };
+    let server = Config::default().with(|c| c.bidi_streams = false);
     let mut pair = Pair::with_configs(Config::default(), server);
     let s = establish(&mut pair);
     assert_eq!(pair.server.open_bi(s), Err(StreamError::Disabled));
@@ -410,10 +395,7 @@ fn datagrams_for_closed_sessions_are_dropped_and_counted() {
 
 #[test]
 fn datagram_buffer_is_bounded() {
-    let server = Config {
-        max_buffered_datagrams: 3,
-        ..Config::default()
-    };
+    let server = Config::default().with(|c| c.max_buffered_datagrams = 3);
     let mut pair = Pair::with_configs(Config::default(), server);
     pair.run();
     let s = pair.client.connect(request("/echo")).unwrap();
@@ -440,10 +422,7 @@ fn datagram_buffer_is_bounded() {
 
 #[test]
 fn send_buffer_gives_partial_writes_and_writable_events() {
-    let client = Config {
-        stream_send_buffer: 1000,
-        ..Config::default()
-    };
+    let client = Config::default().with(|c| c.stream_send_buffer = 1000);
     let mut pair = Pair::with_configs(client, Config::default());
     let s = establish(&mut pair);
     let st = pair.client.open_bi(s).unwrap();
@@ -465,10 +444,7 @@ fn send_buffer_gives_partial_writes_and_writable_events() {
 
 #[test]
 fn receive_budget_bounds_what_the_transport_reads() {
-    let server = Config {
-        stream_recv_buffer: 100,
-        ..Config::default()
-    };
+    let server = Config::default().with(|c| c.stream_recv_buffer = 100);
     let mut pair = Pair::with_configs(Config::default(), server);
     let s = establish(&mut pair);
     let st = pair.client.open_uni(s).unwrap();
@@ -523,11 +499,10 @@ fn client_waits_for_server_settings_before_connect() {
 
 #[test]
 fn server_holds_requests_until_client_settings() {
-    let server = Config {
-        max_held_requests: 2,
-        dialects: vec![Dialect::Draft02],
-        ..Config::default()
-    };
+    let server = Config::default().with(|c| {
+        c.max_held_requests = 2;
+        c.dialects = vec![Dialect::Draft02];
+    });
     let mut pair = Pair::with_configs(Config::default(), server);
     let req = request("/echo").encode().unwrap();
     let mut block = bytes::BytesMut::new();

@@ -11,11 +11,10 @@ use wt_proto::pair::Pair;
 use wt_proto::*;
 
 fn config(dialects: &[Dialect], seed: u64) -> Config {
-    Config {
-        dialects: dialects.to_vec(),
-        seed,
-        ..Config::default()
-    }
+    Config::default().with(|c| {
+        c.dialects = dialects.to_vec();
+        c.seed = seed;
+    })
 }
 
 fn request(path: &str) -> ConnectRequest {
@@ -121,10 +120,7 @@ fn finish_trace(pair: &mut Pair) -> String {
 fn handshake(dialect: Dialect) -> String {
     let mut pair = Pair::with_configs(
         config(&[dialect], 1),
-        Config {
-            seed: 2,
-            ..Config::default()
-        },
+        Config::default().with(|c| c.seed = 2),
     );
     let s = establish(&mut pair, "/echo");
     assert_eq!(pair.client.dialect(), Some(dialect));
@@ -521,18 +517,11 @@ fn streams_and_datagrams_before_accept() {
 
 #[test]
 fn buffered_stream_overflow_refused() {
-    let server = Config {
-        max_buffered_streams: 2,
-        seed: 2,
-        ..Config::default()
-    };
-    let mut pair = Pair::with_configs(
-        Config {
-            seed: 1,
-            ..Config::default()
-        },
-        server,
-    );
+    let server = Config::default().with(|c| {
+        c.max_buffered_streams = 2;
+        c.seed = 2;
+    });
+    let mut pair = Pair::with_configs(Config::default().with(|c| c.seed = 1), server);
     pair.run();
     let c = pair.client.connect(request("/echo")).unwrap();
     pair.run();
@@ -679,11 +668,10 @@ fn plain_get_answered_404() {
 
 #[test]
 fn plain_get_with_handler() {
-    let server = Config {
-        handle_requests: true,
-        seed: 2,
-        ..Config::default()
-    };
+    let server = Config::default().with(|c| {
+        c.handle_requests = true;
+        c.seed = 2;
+    });
     let mut pair = Pair::with_configs(Config::default(), server);
     pair.run();
     pair.server

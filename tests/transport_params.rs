@@ -36,10 +36,7 @@ fn h3_datagram_without_the_quic_extension_is_settings_error_in_either_order() {
 
 #[test]
 fn without_h3_datagram_a_transport_without_datagrams_is_fine() {
-    let (client, _) = configs(Config {
-        datagrams: false,
-        ..Config::default()
-    });
+    let (client, _) = configs(Config::default().with(|c| c.datagrams = false));
     let (_, server) = configs(Config::default());
     let mut pair = Pair::with_configs(client, server);
     pair.server

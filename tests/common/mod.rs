@@ -137,6 +137,7 @@ pub fn deliver(to: &mut Connection, actions: &[Action]) {
             Action::StopSending { stream, code } => to.handle_stop_sending(stream, code.0),
             Action::SendDatagram { data } => to.handle_datagram(data),
             Action::CloseConnection { code, reason } => to.handle_connection_closed(code, &reason),
+            other => panic!("an action the tests do not know: {other:?}"),
         }
     }
 }
@@ -287,13 +288,7 @@ pub fn hex(data: &[u8]) -> String {
 // ---------------------------------------------------------------------------------------------
 
 pub fn configs(base: Config) -> (Config, Config) {
-    (
-        Config {
-            seed: 1,
-            ..base.clone()
-        },
-        Config { seed: 2, ..base },
-    )
+    (base.clone().with(|c| c.seed = 1), base.with(|c| c.seed = 2))
 }
 
 /// A pair whose engines have queued their critical streams, but nothing was delivered: each side
@@ -326,10 +321,7 @@ pub fn settled_with_configs(client: Config, server: Config) -> Pair {
 
 /// Two sessions may share a connection in draft-02.
 pub fn draft02() -> Config {
-    Config {
-        dialects: vec![Dialect::Draft02],
-        ..Default::default()
-    }
+    Config::default().with(|c| c.dialects = vec![Dialect::Draft02])
 }
 
 /// Establishes a session through the engines and returns its id.

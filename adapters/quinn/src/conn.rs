@@ -395,6 +395,7 @@ impl Translator {
             Action::CloseConnection { code, reason } => {
                 quic.close(now, varint(code), Bytes::from(reason.into_bytes()));
             }
+            other => warn!(?other, "an action this adapter does not know: ignored"),
         }
     }
 }

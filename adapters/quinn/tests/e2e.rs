@@ -386,10 +386,7 @@ async fn async_read_write_traits() {
 #[tokio::test]
 async fn switches_refuse_streams() {
     within(20, async {
-        let config = wt_quinn::wt_proto::Config {
-            bidi_streams: false,
-            ..Default::default()
-        };
+        let config = wt_quinn::wt_proto::Config::default().with(|c| c.bidi_streams = false);
         let server = demo_server_with(config);
         let client = server.client();
         let session = client.connect(&server.url("/echo")).await.unwrap();

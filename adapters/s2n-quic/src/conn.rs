@@ -727,6 +727,7 @@ impl ConnDriver {
                 g.set_transport_error(close.error());
                 self.closed = true;
             }
+            other => warn!(?other, "an action this adapter does not know: ignored"),
         }
     }
 

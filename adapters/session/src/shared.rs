@@ -305,6 +305,8 @@ impl Inner {
                             .or_else(|| self.transport_error.clone())
                             .unwrap_or_else(|| Error::ConnectionLost("connection closed".into())),
                     ),
+                    // A cause added to the engine later: the code tells the rest.
+                    _ => CloseKind::ProtocolError(0),
                 };
                 self.end_session(session, CloseInfo { code, reason, kind });
             }
@@ -384,6 +386,8 @@ impl Inner {
                     st.wake();
                 }
             }
+            // Events added to the engine later concern no task here yet.
+            _ => {}
         }
     }
 

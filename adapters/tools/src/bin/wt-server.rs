@@ -65,12 +65,11 @@ async fn main() -> Result<(), wt_tools::BoxError> {
         _ => args.backend.self_signed()?,
     };
     let hash = identity.hash;
-    let config = Config {
-        webtransport: switch("H3_WEBTRANSPORT"),
-        uni_streams: switch("H3_WT_STREAMS"),
-        bidi_streams: switch("H3_WT_BIDI"),
-        ..Config::default()
-    };
+    let config = Config::default().with(|c| {
+        c.webtransport = switch("H3_WEBTRANSPORT");
+        c.uni_streams = switch("H3_WT_STREAMS");
+        c.bidi_streams = switch("H3_WT_BIDI");
+    });
     let endpoint = wt_tools::server(args.backend, args.addr, identity, config.clone())?;
     let wt_addr = endpoint.local_addr();
     let listener = tokio::net::TcpListener::bind(args.http_addr).await?;
