@@ -61,9 +61,9 @@ impl Connection {
             self.config.max_datagram_capsule,
         );
         s.request = Some(request);
-        self.sessions.insert(session, s);
-        self.send.insert(stream, SendStream::new(None));
-        self.recv.insert(
+        self.sessions.insert(s);
+        self.streams.insert_send(stream, SendStream::new(None));
+        self.streams.insert_recv(
             stream,
             Recv::Request(Box::new(RequestRecv {
                 frames: self.frame_decoder(false),
@@ -101,7 +101,7 @@ impl Connection {
         let dialect = self.dialect().ok_or(SessionError::Unavailable)?;
         let s = self
             .sessions
-            .get_mut(&session)
+            .get_mut(session)
             .ok_or(SessionError::UnknownSession)?;
         if s.state != SessionState::Requested {
             return Err(SessionError::InvalidState);
@@ -143,10 +143,11 @@ impl Connection {
             ConnectFlow::Continue | ConnectFlow::Done => {}
             ConnectFlow::AfterClose { trailing } => {
                 if trailing {
-                    self.recv.remove(&stream);
+                    self.streams.remove_recv(stream);
                     self.data_after_close(stream);
-                } else if let Some(Recv::Request(req)) = self.recv.remove(&stream) {
-                    self.recv.insert(stream, Recv::AfterClose(req.frames));
+                } else if let Some(Recv::Request(req)) = self.streams.remove_recv(stream) {
+                    self.streams
+                        .insert_recv(stream, Recv::AfterClose(req.frames));
                 }
             }
         }
@@ -170,7 +171,7 @@ impl Connection {
         }
         let s = self
             .sessions
-            .get(&session)
+            .get(session)
             .ok_or(SessionError::UnknownSession)?;
         if s.state != SessionState::Requested {
             return Err(SessionError::InvalidState);
@@ -189,8 +190,8 @@ impl Connection {
         self.stats.sessions_rejected = self.stats.sessions_rejected.saturating_add(1);
         info!(%session, %status, "session rejected");
         // The client may still send (capsules, FIN): read and drop until it ends.
-        if self.recv.contains_key(&stream) {
-            self.recv.insert(stream, Recv::Discard);
+        if self.streams.has_recv(stream) {
+            self.streams.insert_recv(stream, Recv::Discard);
         }
         Ok(())
     }
@@ -209,10 +210,10 @@ impl Connection {
             return Err(StreamError::ConnectionClosed);
         }
         let pending = self
-            .send
-            .get(&stream)
+            .streams
+            .send(stream)
             .is_some_and(|s| s.session.is_none() && !s.fin);
-        if !pending || self.sessions.contains_key(&SessionId(stream)) {
+        if !pending || self.sessions.contains(SessionId(stream)) {
             return Err(StreamError::UnknownStream);
         }
         let fields = headers::encode_response(&response);
@@ -242,7 +243,7 @@ impl Connection {
         }
         let s = self
             .sessions
-            .get(&session)
+            .get(session)
             .ok_or(SessionError::UnknownSession)?;
         if self.side == Side::Server && s.state == SessionState::Requested {
             return Err(SessionError::InvalidState);
@@ -260,7 +261,7 @@ impl Connection {
     ) {
         let Some((state, send_closed)) = self
             .sessions
-            .get(&session)
+            .get(session)
             .map(|s| (s.state, s.connect_send_closed))
         else {
             return;
@@ -277,14 +278,14 @@ impl Connection {
             self.queue_write(stream, capsule, true);
             self.stats.capsules_sent = self.stats.capsules_sent.saturating_add(1);
             // Wait for the peer's FIN, dropping whatever still comes.
-            if self.recv.contains_key(&stream) {
-                self.recv.insert(stream, Recv::Discard);
+            if self.streams.has_recv(stream) {
+                self.streams.insert_recv(stream, Recv::Discard);
             }
         } else {
-            if self.send.contains_key(&stream) {
+            if self.streams.has_send(stream) {
                 self.reset_send(stream, Code::H3_REQUEST_CANCELLED);
             }
-            if self.recv.contains_key(&stream) {
+            if self.streams.has_recv(stream) {
                 self.stop_recv(stream, Code::H3_REQUEST_CANCELLED);
             }
         }
@@ -301,7 +302,7 @@ impl Connection {
         }
         let s = self
             .sessions
-            .get(&session)
+            .get(session)
             .ok_or(SessionError::UnknownSession)?;
         if s.state != SessionState::Established || s.connect_send_closed {
             return Err(SessionError::InvalidState);
@@ -331,7 +332,12 @@ impl Connection {
         }
         let id = match self.side {
             Side::Server => {
-                StreamId::new(Side::Client, Dir::Bi, self.peer_streams[0].next_unused()).0
+                StreamId::new(
+                    Side::Client,
+                    Dir::Bi,
+                    self.streams.peer_next_unused(Dir::Bi),
+                )
+                .0
             }
             Side::Client => 0,
         };
@@ -339,13 +345,9 @@ impl Connection {
         info!(id, "sending GOAWAY");
         self.queue_write(self.control, Frame::Goaway(id).to_bytes(), false);
         if self.side == Side::Server && self.dialect().is_some_and(|d| d.has_drain()) {
-            let mut ids: Vec<SessionId> = self
+            let ids = self
                 .sessions
-                .values()
-                .filter(|s| s.state == SessionState::Established && !s.connect_send_closed)
-                .map(|s| s.id)
-                .collect();
-            ids.sort();
+                .ids(|s| s.state == SessionState::Established && !s.connect_send_closed);
             for id in ids {
                 self.send_drain(id);
             }
@@ -381,7 +383,7 @@ impl Connection {
         }
         let s = self
             .sessions
-            .get(&session)
+            .get(session)
             .ok_or(SessionError::UnknownSession)?;
         if !self.may_send_early(s.state) || s.connect_send_closed {
             return Err(SessionError::InvalidState);
@@ -440,7 +442,7 @@ impl Connection {
         }
         if !self
             .sessions
-            .get(&session)
+            .get(session)
             .is_some_and(|s| self.may_send_early(s.state) && !s.connect_send_closed)
         {
             return Err(StreamError::SessionNotEstablished);
@@ -452,10 +454,10 @@ impl Connection {
         };
         let mut send = SendStream::new(Some(session));
         send.header_len = header.len() as u64;
-        self.send.insert(id, send);
+        self.streams.insert_send(id, send);
         self.queue_write(id, header, false);
         if dir == Dir::Bi {
-            self.recv.insert(
+            self.streams.insert_recv(
                 id,
                 Recv::Wt(crate::stream::WtRecv {
                     session,
@@ -464,7 +466,7 @@ impl Connection {
                 }),
             );
         }
-        if let Some(s) = self.sessions.get_mut(&session) {
+        if let Some(s) = self.sessions.get_mut(session) {
             s.streams.insert(id);
             s.active = true;
         }
@@ -482,8 +484,8 @@ impl Connection {
         }
         let limit = self.config.stream_send_buffer;
         let s = self
-            .send
-            .get_mut(&stream)
+            .streams
+            .send_mut(stream)
             .ok_or(StreamError::UnknownStream)?;
         let Some(session) = s.session else {
             return Err(StreamError::UnknownStream);
@@ -500,7 +502,7 @@ impl Connection {
             s.push(data.split_to(n));
         }
         self.touch(session);
-        self.schedule(stream);
+        self.streams.schedule(stream);
         Ok(n)
     }
 
@@ -510,8 +512,8 @@ impl Connection {
             return Err(StreamError::ConnectionClosed);
         }
         let s = self
-            .send
-            .get_mut(&stream)
+            .streams
+            .send_mut(stream)
             .ok_or(StreamError::UnknownStream)?;
         if s.session.is_none() {
             return Err(StreamError::UnknownStream);
@@ -520,7 +522,7 @@ impl Connection {
             return Err(StreamError::Finished);
         }
         s.fin = true;
-        self.schedule(stream);
+        self.streams.schedule(stream);
         Ok(())
     }
 
@@ -530,7 +532,7 @@ impl Connection {
         if self.closed {
             return Err(StreamError::ConnectionClosed);
         }
-        let Some(Recv::Wt(w)) = self.recv.get_mut(&stream) else {
+        let Some(Recv::Wt(w)) = self.streams.recv_mut(stream) else {
             return Err(StreamError::UnknownStream);
         };
         if w.buffered {
@@ -545,7 +547,7 @@ impl Connection {
             return Ok(Some(chunk));
         }
         if w.buf.fin {
-            self.recv.remove(&stream);
+            self.streams.remove_recv(stream);
             self.stream_half_closed(stream);
             return Ok(None);
         }
@@ -560,7 +562,10 @@ impl Connection {
         if self.closed {
             return Err(StreamError::ConnectionClosed);
         }
-        let s = self.send.get(&stream).ok_or(StreamError::UnknownStream)?;
+        let s = self
+            .streams
+            .send(stream)
+            .ok_or(StreamError::UnknownStream)?;
         if s.session.is_none() {
             return Err(StreamError::UnknownStream);
         }
@@ -576,7 +581,7 @@ impl Connection {
         if self.closed {
             return Err(StreamError::ConnectionClosed);
         }
-        if !matches!(self.recv.get(&stream), Some(Recv::Wt(w)) if !w.buffered) {
+        if !matches!(self.streams.recv(stream), Some(Recv::Wt(w)) if !w.buffered) {
             return Err(StreamError::UnknownStream);
         }
         self.stop_recv(stream, Code::from_app(code));
@@ -585,9 +590,9 @@ impl Connection {
 
     /// The session a WebTransport stream belongs to.
     pub fn session_of(&self, stream: StreamId) -> Option<SessionId> {
-        match self.recv.get(&stream) {
+        match self.streams.recv(stream) {
             Some(Recv::Wt(w)) => Some(w.session),
-            _ => self.send.get(&stream).and_then(|s| s.session),
+            _ => self.streams.send(stream).and_then(|s| s.session),
         }
     }
 }

@@ -8,7 +8,7 @@ use super::Connection;
 use crate::error::{Code, ProtocolError};
 use crate::event::{CloseCause, Event};
 use crate::frame::{Frame, FrameDecoder, FrameEvent};
-use crate::id::{SessionId, Side, StreamId};
+use crate::id::{Side, StreamId};
 use crate::session::SessionState;
 use crate::settings::{self, Settings};
 use crate::stream::Recv;
@@ -115,19 +115,17 @@ impl Connection {
         info!(id = v, "GOAWAY received");
         self.goaway_received = Some(v);
         self.events.push_back(Event::GoAway { id: v });
-        let mut ids: Vec<SessionId> = self.sessions.keys().copied().collect();
-        ids.sort();
-        for sid in ids {
+        for sid in self.sessions.ids(|_| true) {
             if self.side == Side::Client && sid.stream().0 >= v {
                 // The server will not process this one.
-                if self.send.contains_key(&sid.stream()) {
+                if self.streams.has_send(sid.stream()) {
                     self.reset_send(sid.stream(), Code::H3_REQUEST_CANCELLED);
                 }
-                if self.recv.contains_key(&sid.stream()) {
+                if self.streams.has_recv(sid.stream()) {
                     self.stop_recv(sid.stream(), Code::H3_REQUEST_CANCELLED);
                 }
                 self.end_session(sid, 0, String::new(), CloseCause::GoAway);
-            } else if let Some(s) = self.sessions.get_mut(&sid)
+            } else if let Some(s) = self.sessions.get_mut(sid)
                 && !s.draining
             {
                 s.draining = true;
@@ -169,12 +167,11 @@ impl Connection {
             datagrams: self.datagrams_enabled(),
         });
         match self.side {
-            Side::Server => self.release_held_requests(),
+            Side::Server => self.replay_held_requests(),
             Side::Client => self.send_pending_connects(),
         }
         // Datagrams that arrived before the SETTINGS: re-route them.
-        let held: Vec<(SessionId, Bytes)> = self.buffered_datagrams.drain(..).collect();
-        for (sid, data) in held {
+        for (sid, data) in self.sessions.take_all_datagrams() {
             if self.datagrams_enabled() {
                 self.on_datagram(sid, data);
             } else {
@@ -184,42 +181,10 @@ impl Connection {
         Ok(())
     }
 
-    /// Server: replays the request streams held before the SETTINGS.
-    fn release_held_requests(&mut self) {
-        let mut ids: Vec<StreamId> = self
-            .recv
-            .iter()
-            .filter_map(|(id, r)| match r {
-                Recv::Request(req) if req.held.is_some() => Some(*id),
-                _ => None,
-            })
-            .collect();
-        ids.sort();
-        for id in ids {
-            let Some(Recv::Request(req)) = self.recv.get_mut(&id) else {
-                continue;
-            };
-            let Some((bytes, fin)) = req.held.take() else {
-                continue;
-            };
-            self.held_requests = self.held_requests.saturating_sub(1);
-            if self.closed {
-                return;
-            }
-            self.handle_stream_data_internal(id, bytes.freeze(), fin);
-        }
-    }
-
     /// Client: sends the CONNECTs that waited for the server's SETTINGS, or for a session to
     /// end while the server's session limit was reached.
     pub(super) fn send_pending_connects(&mut self) {
-        let mut ids: Vec<SessionId> = self
-            .sessions
-            .values()
-            .filter(|s| s.state == SessionState::Pending)
-            .map(|s| s.id)
-            .collect();
-        ids.sort();
+        let ids = self.sessions.ids(|s| s.state == SessionState::Pending);
         let mut live = self
             .connect_streams_in_use()
             .saturating_sub(ids.len() as u64);
@@ -232,8 +197,8 @@ impl Connection {
                 live = live.saturating_add(1);
             }
             if self.dialect().is_none() {
-                self.recv.remove(&id.stream());
-                self.send.remove(&id.stream());
+                self.streams.remove_recv(id.stream());
+                self.streams.remove_send(id.stream());
                 self.actions.push_back(crate::action::Action::ResetStream {
                     stream: id.stream(),
                     code: Code::H3_REQUEST_CANCELLED,
@@ -255,30 +220,17 @@ impl Connection {
     /// counts against the server's limit until its CONNECT stream is over, since the server
     /// sees it end only then.
     fn connect_streams_in_use(&self) -> u64 {
-        self.recv
-            .iter()
-            .filter(|(id, r)| {
-                id.is_client_bidi()
-                    && matches!(r, Recv::Request(_) | Recv::Discard | Recv::AfterClose(_))
-            })
-            .count() as u64
+        self.streams.count_recv(|id, r| {
+            id.is_client_bidi()
+                && matches!(r, Recv::Request(_) | Recv::Discard | Recv::AfterClose(_))
+        }) as u64
     }
 
     /// Client: a session ended or a CONNECT stream closed; a held CONNECT may go out now.
     pub(super) fn connect_slot_freed(&mut self) {
-        let pending = self
-            .sessions
-            .values()
-            .any(|s| s.state == SessionState::Pending);
+        let pending = self.sessions.any(|s| s.state == SessionState::Pending);
         if self.side == Side::Client && self.peer_settings.is_some() && pending {
             self.send_pending_connects();
-        }
-    }
-
-    /// Feeds held bytes through the normal input path (bytes are not counted twice).
-    fn handle_stream_data_internal(&mut self, id: StreamId, data: Bytes, fin: bool) {
-        if let Err(e) = self.on_stream_data(id, data, fin) {
-            self.close_connection(e);
         }
     }
 }

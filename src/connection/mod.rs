@@ -11,6 +11,8 @@ mod control;
 mod peer_streams;
 mod recv;
 mod request;
+mod sessions;
+mod streams;
 mod wt;
 
 use std::collections::VecDeque;
@@ -25,23 +27,16 @@ use crate::config::Config;
 use crate::error::{Code, ProtocolError};
 use crate::event::{CloseCause, Event};
 use crate::frame::Frame;
-use crate::id::{IdMap, SessionId, Side, StreamId};
+use crate::id::{SessionId, Side, StreamId};
 use crate::rng::Rng;
-use crate::session::Session;
 use crate::settings::{self, Dialect, Negotiated, Settings};
 use crate::stats::Stats;
 use crate::stream::{Recv, SendStream};
 use crate::stream_header::UniStreamHeader;
 use crate::transport::TransportParams;
 use crate::varint;
-
-/// Index of a direction in per-direction arrays.
-fn di(dir: Dir) -> usize {
-    match dir {
-        Dir::Bi => 0,
-        Dir::Uni => 1,
-    }
-}
+use sessions::Sessions;
+use streams::{HandedBack, Streams};
 
 /// The number of live entries in each of the engine's maps and queues, for leak checks.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -82,35 +77,19 @@ pub struct Connection {
     negotiated: Option<Negotiated>,
     /// The connection is closed; every input is ignored.
     closed: bool,
-    /// Next index and credit (absolute stream count) for local streams, per direction.
-    next_local: [u64; 2],
-    max_local: [u64; 2],
-    /// An open failed for lack of credit: report `StreamsAvailable` when it grows.
-    local_blocked: [bool; 2],
-    /// The peer streams seen so far, per direction.
-    peer_streams: [peer_streams::PeerStreams; 2],
     peer_control: Option<StreamId>,
     peer_encoder: Option<StreamId>,
     peer_decoder: Option<StreamId>,
     control: StreamId,
-    send: IdMap<StreamId, SendStream>,
-    recv: IdMap<StreamId, Recv>,
-    sessions: IdMap<SessionId, Session>,
-    /// Streams currently held for sessions that are not established.
-    buffered_streams: usize,
-    /// Datagrams held for sessions that are not established (or whose SETTINGS are pending).
-    buffered_datagrams: VecDeque<(SessionId, Bytes)>,
-    /// Server: request streams held until the client's SETTINGS arrive.
-    held_requests: usize,
+    /// Every stream's halves, the ready queue and the stream ids.
+    streams: Streams,
+    /// The sessions and the datagrams that came before theirs.
+    sessions: Sessions,
     goaway_sent: Option<u64>,
     goaway_received: Option<u64>,
     max_push_id: Option<u64>,
     actions: VecDeque<Action>,
-    ready: VecDeque<StreamId>,
     close_action: Option<Action>,
-    /// The send side whose FIN the last polled action carried (removed from `send`), kept
-    /// until the next poll in case the transport hands that write back.
-    last_fin: Option<(StreamId, SendStream)>,
     events: VecDeque<Event>,
     /// Datagram events not yet polled.
     queued_datagrams: usize,
@@ -135,27 +114,17 @@ impl Connection {
             transport: TransportParams::default(),
             negotiated: None,
             closed: false,
-            next_local: [0; 2],
-            max_local: [u64::MAX >> 2; 2],
-            local_blocked: [false; 2],
-            peer_streams: Default::default(),
             peer_control: None,
             peer_encoder: None,
             peer_decoder: None,
             control: StreamId::new(side, Dir::Uni, 0),
-            send: IdMap::default(),
-            recv: IdMap::default(),
-            sessions: IdMap::default(),
-            buffered_streams: 0,
-            buffered_datagrams: VecDeque::new(),
-            held_requests: 0,
+            streams: Streams::new(side),
+            sessions: Sessions::default(),
             goaway_sent: None,
             goaway_received: None,
             max_push_id: None,
             actions: VecDeque::new(),
-            ready: VecDeque::new(),
             close_action: None,
-            last_fin: None,
             events: VecDeque::new(),
             queued_datagrams: 0,
             stats: Stats::default(),
@@ -198,7 +167,7 @@ impl Connection {
             match self.open_local(Dir::Uni) {
                 Some(id) => {
                     debug!(stream = %id, "opening {what} stream");
-                    self.send.insert(id, SendStream::new(None));
+                    self.streams.insert_send(id, SendStream::new(None));
                     self.queue_write(id, bytes, false);
                 }
                 None => self.close_connection(ProtocolError::new(
@@ -290,26 +259,25 @@ impl Connection {
     pub fn live_entries(&self) -> LiveEntries {
         let local_critical = (0..3u64)
             .filter(|i| {
-                self.send
-                    .contains_key(&StreamId::new(self.side, Dir::Uni, *i))
+                self.streams
+                    .has_send(StreamId::new(self.side, Dir::Uni, *i))
             })
             .count();
         let peer_critical = [self.peer_control, self.peer_encoder, self.peer_decoder]
             .iter()
             .flatten()
-            .filter(|id| self.recv.contains_key(id))
+            .filter(|id| self.streams.has_recv(**id))
             .count();
+        let (send, recv) = self.streams.halves();
         LiveEntries {
             sessions: self.sessions.len(),
-            send_streams: self.send.len().saturating_sub(local_critical),
-            recv_streams: self.recv.len().saturating_sub(peer_critical),
+            send_streams: send.saturating_sub(local_critical),
+            recv_streams: recv.saturating_sub(peer_critical),
             critical_streams: local_critical.saturating_add(peer_critical),
-            buffered_streams: self.buffered_streams,
-            buffered_datagrams: self.buffered_datagrams.len(),
-            out_of_order_streams: self.peer_streams[0]
-                .out_of_order()
-                .saturating_add(self.peer_streams[1].out_of_order()),
-            actions: self.actions.len().saturating_add(self.ready.len()),
+            buffered_streams: self.streams.buffered(),
+            buffered_datagrams: self.sessions.held_datagrams(),
+            out_of_order_streams: self.streams.out_of_order(),
+            actions: self.actions.len().saturating_add(self.streams.ready_len()),
             events: self.events.len(),
         }
     }
@@ -321,43 +289,23 @@ impl Connection {
 
     /// The next action for the transport, in order.
     pub fn poll_action(&mut self) -> Option<Action> {
-        self.last_fin = None;
         if let Some(a) = self.actions.pop_front() {
+            self.streams.forget_last_fin();
             return Some(a);
         }
-        while let Some(id) = self.ready.pop_front() {
-            let limit = self.config.stream_send_buffer;
-            let Some(s) = self.send.get_mut(&id) else {
-                continue;
-            };
-            s.scheduled = false;
-            if s.blocked || !s.has_pending() {
-                continue;
+        if let Some(w) = self.streams.pop_write(self.config.stream_send_buffer) {
+            self.stats.bytes_out = self.stats.bytes_out.saturating_add(w.data.len() as u64);
+            if w.fin {
+                self.stream_half_closed(w.stream);
             }
-            let data = s.queue.pop_front().unwrap_or_default();
-            s.queued = s.queued.saturating_sub(data.len());
-            s.sent = s.sent.saturating_add(data.len() as u64);
-            let fin = s.fin && s.queue.is_empty();
-            if !s.queue.is_empty() {
-                s.scheduled = true;
-                self.ready.push_back(id);
-            }
-            let writable = s.want_writable && s.queued <= limit / 2 && !fin;
-            if writable {
-                s.want_writable = false;
-            }
-            self.stats.bytes_out = self.stats.bytes_out.saturating_add(data.len() as u64);
-            if fin && let Some(done) = self.send.remove(&id) {
-                self.last_fin = Some((id, done));
-                self.stream_half_closed(id);
-            }
-            if writable {
-                self.events.push_back(Event::StreamWritable { stream: id });
+            if w.writable {
+                self.events
+                    .push_back(Event::StreamWritable { stream: w.stream });
             }
             return Some(Action::Write {
-                stream: id,
-                data,
-                fin,
+                stream: w.stream,
+                data: w.data,
+                fin: w.fin,
             });
         }
         self.close_action.take()
@@ -385,7 +333,7 @@ impl Connection {
 
     /// When [`handle_timeout`](Self::handle_timeout) should be called next, if ever.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.sessions.values().filter_map(|s| s.idle_deadline).min()
+        self.sessions.next_deadline()
     }
 
     /// Advances time: runs the session idle checks that are due.
@@ -399,14 +347,11 @@ impl Connection {
         let Some(timeout) = self.config.session_idle_timeout else {
             return;
         };
-        let due: Vec<SessionId> = self
+        let due = self
             .sessions
-            .values()
-            .filter(|s| s.idle_deadline.is_some_and(|d| d <= now))
-            .map(|s| s.id)
-            .collect();
+            .ids(|s| s.idle_deadline.is_some_and(|d| d <= now));
         for id in due {
-            let Some(s) = self.sessions.get_mut(&id) else {
+            let Some(s) = self.sessions.get_mut(id) else {
                 continue;
             };
             if s.active {
@@ -422,16 +367,7 @@ impl Connection {
     /// The transport's stream credit for local streams: the total number of streams of `dir`
     /// we may have opened (the peer's MAX_STREAMS). Until called, credit is unlimited.
     pub fn handle_max_streams(&mut self, dir: Dir, max: u64) {
-        let i = di(dir);
-        if let Some(m) = self.max_local.get_mut(i) {
-            *m = max;
-        }
-        let blocked = self.local_blocked.get(i).copied().unwrap_or(false);
-        let available = self.next_local.get(i).is_some_and(|&n| n < max);
-        if blocked && available {
-            if let Some(b) = self.local_blocked.get_mut(i) {
-                *b = false;
-            }
+        if self.streams.set_max_local(dir, max) {
             self.events.push_back(Event::StreamsAvailable { dir });
         }
     }
@@ -441,37 +377,28 @@ impl Connection {
     /// [`handle_stream_writable`](Self::handle_stream_writable). Call it before polling the next
     /// action. A write on a stream the engine has reset since is dropped.
     pub fn handle_write_blocked(&mut self, stream: StreamId, data: Bytes, fin: bool) {
-        if !self.send.contains_key(&stream) {
-            // The write carried the FIN that ended the send side: the side is live again.
-            let Some((_, done)) = self.last_fin.take_if(|(id, _)| *id == stream) else {
-                debug!(%stream, "write handed back on a stream that is gone: dropped");
-                return;
-            };
-            if let Some(session) = done.session.and_then(|id| self.sessions.get_mut(&id))
-                && session.streams.insert(stream)
-            {
-                self.stats.streams_closed = self.stats.streams_closed.saturating_sub(1);
+        match self.streams.write_blocked(stream, data, fin) {
+            HandedBack::Queued => {}
+            HandedBack::Restored(session) => {
+                // The write carried the FIN that ended the send side: it is live again.
+                if let Some(s) = session.and_then(|id| self.sessions.get_mut(id))
+                    && s.streams.insert(stream)
+                {
+                    self.stats.streams_closed = self.stats.streams_closed.saturating_sub(1);
+                }
             }
-            self.send.insert(stream, done);
+            HandedBack::Dropped => {
+                debug!(%stream, "write handed back on a stream that is gone: dropped");
+            }
         }
-        let Some(s) = self.send.get_mut(&stream) else {
-            return;
-        };
-        s.sent = s.sent.saturating_sub(data.len() as u64);
-        s.queued = s.queued.saturating_add(data.len());
-        if !data.is_empty() {
-            s.queue.push_front(data);
-        }
-        s.fin |= fin;
-        s.blocked = true;
     }
 
     /// The transport can take more bytes on `stream`.
     pub fn handle_stream_writable(&mut self, stream: StreamId) {
-        if let Some(s) = self.send.get_mut(&stream) {
+        if let Some(s) = self.streams.send_mut(stream) {
             s.blocked = false;
         }
-        self.schedule(stream);
+        self.streams.schedule(stream);
     }
 
     /// The QUIC connection ended (closed by either side, timed out, or lost). Every session ends
@@ -493,54 +420,23 @@ impl Connection {
 
     // ---- internal helpers shared by the submodules ----
 
-    /// The peer streams seen in direction `dir`.
-    fn peer_streams_mut(&mut self, dir: Dir) -> &mut peer_streams::PeerStreams {
-        match dir {
-            Dir::Bi => &mut self.peer_streams[0],
-            Dir::Uni => &mut self.peer_streams[1],
-        }
-    }
-
-    /// Allocates the next local stream id of `dir` if there is credit.
+    /// Allocates the next local stream id of `dir` if there is credit, and asks the
+    /// transport to open it.
     fn open_local(&mut self, dir: Dir) -> Option<StreamId> {
-        let i = di(dir);
-        let next = *self.next_local.get(i)?;
-        if next >= *self.max_local.get(i)? {
-            if let Some(b) = self.local_blocked.get_mut(i) {
-                *b = true;
-            }
-            return None;
-        }
-        *self.next_local.get_mut(i)? = next.saturating_add(1);
-        let id = StreamId::new(self.side, dir, next);
+        let id = self.streams.open_local(dir)?;
         self.actions.push_back(Action::OpenStream { stream: id });
         Some(id)
     }
 
     /// Queues bytes the engine itself writes (headers, frames, capsules).
     fn queue_write(&mut self, id: StreamId, data: Bytes, fin: bool) {
-        let s = self.send.entry(id).or_insert_with(|| SendStream::new(None));
-        s.push(data);
-        s.fin |= fin;
-        self.schedule(id);
-    }
-
-    /// Puts a stream with pending bytes in the ready list.
-    fn schedule(&mut self, id: StreamId) {
-        if let Some(s) = self.send.get_mut(&id)
-            && !s.scheduled
-            && !s.blocked
-            && s.has_pending()
-        {
-            s.scheduled = true;
-            self.ready.push_back(id);
-        }
+        self.streams.queue_write(id, data, fin);
     }
 
     /// Resets the send side of a stream (dropping what is queued).
     fn reset_send(&mut self, id: StreamId, code: Code) {
         let mut reliable_size = 0;
-        if let Some(mut s) = self.send.remove(&id) {
+        if let Some(mut s) = self.streams.remove_send(id) {
             reliable_size = s.header_len;
             // A WebTransport header not yet handed to the transport goes out first, so that
             // the reset can be attributed to its session (`reliable_size` covers it).
@@ -572,11 +468,7 @@ impl Connection {
 
     /// Stops reading a stream (dropping what is buffered).
     fn stop_recv(&mut self, id: StreamId, code: Code) {
-        if let Some(Recv::Wt(w)) = self.recv.remove(&id)
-            && w.buffered
-        {
-            self.buffered_streams = self.buffered_streams.saturating_sub(1);
-        }
+        self.streams.remove_recv(id);
         self.actions
             .push_back(Action::StopSending { stream: id, code });
         self.stream_half_closed(id);
@@ -584,7 +476,7 @@ impl Connection {
 
     /// Removes a stream from its session once both of its halves are gone.
     fn stream_half_closed(&mut self, id: StreamId) {
-        if self.send.contains_key(&id) || self.recv.contains_key(&id) {
+        if !self.streams.is_gone(id) {
             return;
         }
         if id.is_client_bidi() {
@@ -593,11 +485,9 @@ impl Connection {
                 Side::Server => self.refuse_early_streams(SessionId(id)),
             }
         }
-        for s in self.sessions.values_mut() {
-            if s.streams.remove(&id) {
-                self.stats.streams_closed = self.stats.streams_closed.saturating_add(1);
-                break;
-            }
+        if let Some(s) = self.sessions.owner_of_mut(id) {
+            s.streams.remove(&id);
+            self.stats.streams_closed = self.stats.streams_closed.saturating_add(1);
         }
     }
 
@@ -611,7 +501,7 @@ impl Connection {
         warn!(code = %e.code, reason = e.reason, side = %self.side, "connection error");
         self.teardown(CloseCause::ConnectionClosed);
         self.actions.clear();
-        self.ready.clear();
+        self.streams.clear_ready();
         self.close_action = Some(Action::CloseConnection {
             code: e.code,
             reason: e.reason.to_string(),
@@ -626,29 +516,18 @@ impl Connection {
     /// Ends every session and drops all stream state.
     fn teardown(&mut self, cause: CloseCause) {
         self.closed = true;
-        let mut ids: Vec<SessionId> = self.sessions.keys().copied().collect();
-        ids.sort();
-        for id in ids {
-            if let Some(s) = self.sessions.remove(&id) {
-                self.stats.sessions_closed = self.stats.sessions_closed.saturating_add(1);
-                self.events.push_back(Event::SessionClosed {
-                    session: s.id,
-                    code: 0,
-                    reason: String::new(),
-                    cause,
-                });
-            }
+        let (sessions, dropped) = self.sessions.drain();
+        for s in sessions {
+            self.stats.sessions_closed = self.stats.sessions_closed.saturating_add(1);
+            self.events.push_back(Event::SessionClosed {
+                session: s.id,
+                code: 0,
+                reason: String::new(),
+                cause,
+            });
         }
-        self.send.clear();
-        self.recv.clear();
-        self.ready.clear();
-        self.buffered_streams = 0;
-        self.stats.datagrams_dropped = self
-            .stats
-            .datagrams_dropped
-            .saturating_add(self.buffered_datagrams.len() as u64);
-        self.buffered_datagrams.clear();
-        self.held_requests = 0;
+        self.streams.clear();
+        self.stats.datagrams_dropped = self.stats.datagrams_dropped.saturating_add(dropped as u64);
     }
 
     /// Whether a session id that names no session could still become one: at a server, a
@@ -658,8 +537,8 @@ impl Connection {
         let stream = id.stream();
         match self.side {
             Side::Server => {
-                self.peer_streams[0].is_new(stream.index())
-                    || matches!(self.recv.get(&stream), Some(Recv::Request(r)) if r.session.is_none() && !r.headers_seen)
+                self.streams.peer_is_new(stream)
+                    || matches!(self.streams.recv(stream), Some(Recv::Request(r)) if r.session.is_none() && !r.headers_seen)
             }
             Side::Client => false,
         }
@@ -667,13 +546,10 @@ impl Connection {
 
     /// Server: a new session takes the streams that named it before its CONNECT arrived.
     fn adopt_early_streams(&mut self, session: SessionId) {
-        let early: Vec<StreamId> = self
-            .recv
-            .iter()
-            .filter(|(_, r)| matches!(r, Recv::Wt(w) if w.session == session && w.buffered))
-            .map(|(id, _)| *id)
-            .collect();
-        if let Some(s) = self.sessions.get_mut(&session) {
+        let early = self
+            .streams
+            .recv_ids(|r| matches!(r, Recv::Wt(w) if w.session == session && w.buffered));
+        if let Some(s) = self.sessions.get_mut(session) {
             s.streams.extend(early);
         }
     }
@@ -681,19 +557,15 @@ impl Connection {
     /// Server: `session` will never exist (its request stream was not a CONNECT, or ended
     /// without one): the streams buffered for it are refused with WT_SESSION_GONE.
     fn refuse_early_streams(&mut self, session: SessionId) {
-        if self.sessions.contains_key(&session) {
+        if self.sessions.contains(session) {
             return;
         }
-        let mut early: Vec<StreamId> = self
-            .recv
-            .iter()
-            .filter(|(_, r)| matches!(r, Recv::Wt(w) if w.session == session))
-            .map(|(id, _)| *id)
-            .collect();
-        early.sort();
+        let early = self
+            .streams
+            .recv_ids(|r| matches!(r, Recv::Wt(w) if w.session == session));
         for id in early {
             debug!(stream = %id, %session, "stream for a session that never came: refused");
-            if self.send.contains_key(&id) {
+            if self.streams.has_send(id) {
                 self.reset_send(id, Code::WT_SESSION_GONE);
             }
             self.stop_recv(id, Code::WT_SESSION_GONE);
@@ -703,7 +575,7 @@ impl Connection {
 
     /// Marks activity on a session for the idle timer.
     fn touch(&mut self, id: SessionId) {
-        if let Some(s) = self.sessions.get_mut(&id) {
+        if let Some(s) = self.sessions.get_mut(id) {
             s.active = true;
         }
     }

@@ -23,7 +23,7 @@ impl Connection {
             return;
         }
         self.stats.bytes_in = self.stats.bytes_in.saturating_add(data.len() as u64);
-        if matches!(self.recv.get(&stream), Some(Recv::Wt(_))) {
+        if matches!(self.streams.recv(stream), Some(Recv::Wt(_))) {
             // The per-packet path of stream payload: no span, no routing.
             return self.on_wt_data(stream, data, fin);
         }
@@ -38,7 +38,7 @@ impl Connection {
     /// stream's buffer. A transport that reads no more than this keeps the engine's memory
     /// bounded and leaves QUIC flow control to hold the peer.
     pub fn recv_budget(&self, stream: StreamId) -> usize {
-        match self.recv.get(&stream) {
+        match self.streams.recv(stream) {
             Some(Recv::Wt(w)) => {
                 let limit = if w.buffered {
                     self.config.max_buffered_stream_bytes
@@ -85,14 +85,14 @@ impl Connection {
                 "peer stopped one of our critical streams",
             ));
         }
-        let Some(send) = self.send.get(&stream) else {
+        let Some(send) = self.streams.send(stream) else {
             return;
         };
         if let Some(session) = self.session_of_connect_stream(stream) {
             self.reset_send(stream, Code::WT_SESSION_GONE);
-            if let Some(s) = self.sessions.get_mut(&session)
+            if let Some(s) = self.sessions.get_mut(session)
                 && s.state == SessionState::Established
-                && self.recv.contains_key(&stream)
+                && self.streams.has_recv(stream)
             {
                 // The peer's side of the CONNECT stream may still carry its WT_CLOSE_SESSION:
                 // the session ends when that side ends (draft-ietf-webtrans-http3 §6).
@@ -145,7 +145,7 @@ impl Connection {
         mut data: Bytes,
         fin: bool,
     ) -> Result<(), ProtocolError> {
-        match self.recv.get(&id) {
+        match self.streams.recv(id) {
             // The hot path: payload of an established WebTransport stream, handled in place.
             Some(Recv::Wt(_)) => {
                 self.on_wt_data(id, data, fin);
@@ -162,7 +162,7 @@ impl Connection {
         // Each pass handles one state; a stream whose kind changes (a uni header completes, a
         // bidi stream turns out to be WebTransport) goes round again with the rest of the data.
         loop {
-            let Some(state) = self.recv.remove(&id) else {
+            let Some(state) = self.streams.remove_recv(id) else {
                 return Ok(());
             };
             let before = std::mem::discriminant(&state);
@@ -201,7 +201,7 @@ impl Connection {
                 Recv::Request(req) => self.on_request_data(id, req, &mut data, fin)?,
                 Recv::Wt(w) => {
                     // A stream that just became WebTransport: its first payload and FIN.
-                    self.recv.insert(id, Recv::Wt(w));
+                    self.streams.insert_recv(id, Recv::Wt(w));
                     self.on_wt_data(id, std::mem::take(&mut data), fin);
                     return Ok(());
                 }
@@ -211,7 +211,7 @@ impl Connection {
                 return Ok(());
             };
             let converted = std::mem::discriminant(&next) != before;
-            self.recv.insert(id, next);
+            self.streams.insert_recv(id, next);
             // Every state consumes all of `data` and handles `fin`, except when it turns into
             // another state: then the new state gets the rest (and the FIN) in another pass.
             if data.is_empty() && !(converted && fin) {
@@ -228,22 +228,19 @@ impl Connection {
             return Ok(false);
         }
         let dir = id.dir();
-        let seen = self.peer_streams_mut(dir);
-        if !seen.is_new(id.index()) {
+        if !self.streams.mark_peer(id) {
             return Ok(false);
         }
-        seen.mark(id.index());
         let state = match (dir, self.side) {
             (Dir::Uni, _) => Recv::UniHeader(UniHeaderReader::new()),
             (Dir::Bi, Side::Server) => {
                 // After our GOAWAY, new *requests* are refused when their HEADERS arrive; a
                 // new bidi stream may still be a WebTransport stream of a live session.
                 let held = if self.peer_settings.is_none() {
-                    if self.held_requests >= self.config.max_held_requests {
+                    if self.streams.held_requests() >= self.config.max_held_requests {
                         self.refuse_request(id, Code::H3_REQUEST_REJECTED);
                         return Ok(false);
                     }
-                    self.held_requests = self.held_requests.saturating_add(1);
                     Some((bytes::BytesMut::new(), false))
                 } else {
                     None
@@ -267,7 +264,7 @@ impl Connection {
                 }))
             }
         };
-        self.recv.insert(id, state);
+        self.streams.insert_recv(id, state);
         Ok(true)
     }
 
@@ -359,12 +356,10 @@ impl Connection {
                 "critical stream reset",
             ));
         }
-        let Some(state) = self.recv.remove(&id) else {
+        let Some(state) = self.streams.remove_recv(id) else {
             // Reset before the first byte: never associated with anything.
             let peer = id.initiator() != self.side;
-            let seen = self.peer_streams_mut(id.dir());
-            if peer && seen.is_new(id.index()) {
-                seen.mark(id.index());
+            if peer && self.streams.mark_peer(id) {
                 self.stats.streams_unassociated = self.stats.streams_unassociated.saturating_add(1);
             }
             return Ok(());
@@ -374,9 +369,6 @@ impl Connection {
                 self.stats.streams_unassociated = self.stats.streams_unassociated.saturating_add(1);
             }
             Recv::Wt(w) => {
-                if w.buffered {
-                    self.buffered_streams = self.buffered_streams.saturating_sub(1);
-                }
                 self.stats.streams_reset = self.stats.streams_reset.saturating_add(1);
                 if !w.buffered {
                     self.events.push_back(Event::StreamReset {
@@ -388,30 +380,27 @@ impl Connection {
                 if w.buffered {
                     // Nothing of it was ever reported: forget it entirely, our send half
                     // included (the application never heard of the stream).
-                    if self.send.contains_key(&id) {
+                    if self.streams.has_send(id) {
                         self.reset_send(id, Code::WT_BUFFERED_STREAM_REJECTED);
                     }
-                    if let Some(s) = self.sessions.get_mut(&w.session) {
+                    if let Some(s) = self.sessions.get_mut(w.session) {
                         s.streams.remove(&id);
                     }
                 }
                 self.stream_half_closed(id);
             }
             Recv::Request(req) => {
-                if req.held.is_some() {
-                    self.held_requests = self.held_requests.saturating_sub(1);
-                }
                 if req.session.is_none() && !req.headers_seen {
                     // Reset before its first frame (or WebTransport header) was complete.
                     self.stats.streams_unassociated =
                         self.stats.streams_unassociated.saturating_add(1);
                 }
                 if let Some(session) = req.session {
-                    if self.send.contains_key(&id) {
+                    if self.streams.has_send(id) {
                         self.reset_send(id, Code::WT_SESSION_GONE);
                     }
                     self.end_session(session, 0, String::new(), CloseCause::Reset(code));
-                } else if self.send.contains_key(&id) {
+                } else if self.streams.has_send(id) {
                     self.reset_send(id, Code::H3_REQUEST_CANCELLED);
                 }
             }
@@ -428,7 +417,7 @@ impl Connection {
     }
 
     pub(super) fn on_datagram(&mut self, session: SessionId, data: Bytes) {
-        match self.sessions.get(&session).map(|s| s.state) {
+        match self.sessions.state(session) {
             Some(SessionState::Established) if self.datagrams_enabled() => {
                 self.deliver_datagram(session, data);
             }
@@ -438,7 +427,7 @@ impl Connection {
                 // RFC 9297 §2.1: a request without datagram semantics is aborted.
                 debug!(%session, "datagram for a plain request: stream aborted");
                 self.stats.datagrams_dropped = self.stats.datagrams_dropped.saturating_add(1);
-                if self.send.contains_key(&session.stream()) {
+                if self.streams.has_send(session.stream()) {
                     self.reset_send(session.stream(), Code::H3_DATAGRAM_ERROR);
                 }
                 self.stop_recv(session.stream(), Code::H3_DATAGRAM_ERROR);
@@ -452,7 +441,7 @@ impl Connection {
 
     /// Whether `stream` is a request stream whose head showed it is not a CONNECT.
     fn is_plain_request(&self, stream: StreamId) -> bool {
-        matches!(self.recv.get(&stream), Some(Recv::Request(r)) if r.headers_seen && r.session.is_none())
+        matches!(self.streams.recv(stream), Some(Recv::Request(r)) if r.headers_seen && r.session.is_none())
     }
 
     pub(super) fn deliver_datagram(&mut self, session: SessionId, data: Bytes) {
@@ -467,12 +456,11 @@ impl Connection {
     }
 
     fn buffer_datagram(&mut self, session: SessionId, data: Bytes) {
-        if self.buffered_datagrams.len() >= self.config.max_buffered_datagrams {
+        let max = self.config.max_buffered_datagrams;
+        if !self.sessions.hold_datagram(session, data, max) {
             debug!(%session, "datagram buffer full, dropped");
             self.stats.datagrams_dropped = self.stats.datagrams_dropped.saturating_add(1);
-            return;
         }
-        self.buffered_datagrams.push_back((session, data));
     }
 }
 

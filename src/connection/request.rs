@@ -50,7 +50,6 @@ impl Connection {
         if let Some((held, held_fin)) = req.held.as_mut() {
             // Server before the client's SETTINGS: hold the bytes (bounded).
             if held.len().saturating_add(data.len()) > self.config.max_held_request_bytes {
-                self.held_requests = self.held_requests.saturating_sub(1);
                 data.clear();
                 self.refuse_request(id, Code::H3_REQUEST_REJECTED);
                 return Ok(None);
@@ -168,18 +167,37 @@ impl Connection {
         Ok(Some(Recv::Request(req)))
     }
 
+    /// Server: the client's SETTINGS arrived, so the request streams held until then are read
+    /// now, in stream order, through the normal input path (their bytes were counted once).
+    pub(super) fn replay_held_requests(&mut self) {
+        let ids = self
+            .streams
+            .recv_ids(|r| matches!(r, Recv::Request(req) if req.held.is_some()));
+        for id in ids {
+            if self.closed {
+                return;
+            }
+            let Some((bytes, fin)) = self.streams.take_held(id) else {
+                continue;
+            };
+            if let Err(e) = self.on_stream_data(id, bytes, fin) {
+                self.close_connection(e);
+            }
+        }
+    }
+
     /// The peer finished a request stream.
     fn on_request_fin(&mut self, id: StreamId, req: &RequestRecv) -> Option<Recv> {
         if let Some(session) = req.session {
-            if let Some(s) = self.sessions.get(&session)
+            if let Some(s) = self.sessions.get(session)
                 && let Err(e) = s.capsules.finish()
             {
                 self.session_protocol_error(session, e.code);
                 return None;
             }
-            if let Some(state) = self.sessions.get(&session).map(|s| s.state) {
+            if let Some(state) = self.sessions.state(session) {
                 debug!(%session, "CONNECT stream finished by peer");
-                if self.send.contains_key(&id) {
+                if self.streams.has_send(id) {
                     if self.side == Side::Server && state == SessionState::Requested {
                         // No response was sent: a bare FIN would be none (RFC 9114 §4.1).
                         self.reset_send(id, Code::H3_REQUEST_CANCELLED);
@@ -278,12 +296,10 @@ impl Connection {
             self.config.max_datagram_capsule,
         );
         s.request = Some(connect.clone());
-        self.sessions.insert(session, s);
+        self.sessions.insert(s);
         self.adopt_early_streams(session);
         req.session = Some(session);
-        self.send
-            .entry(id)
-            .or_insert_with(|| crate::stream::SendStream::new(None));
+        self.streams.ensure_send(id);
         self.stats.sessions_created = self.stats.sessions_created.saturating_add(1);
         info!(%session, authority = %connect.authority, path = %connect.path, "session requested");
         self.events.push_back(Event::SessionRequest {
@@ -297,9 +313,7 @@ impl Connection {
     fn on_plain_request(&mut self, id: StreamId, request: http::Request<()>) -> HeadOutcome {
         self.refuse_early_streams(SessionId(id));
         if self.config.handle_requests {
-            self.send
-                .entry(id)
-                .or_insert_with(|| crate::stream::SendStream::new(None));
+            self.streams.ensure_send(id);
             self.events.push_back(Event::Request {
                 stream: id,
                 request,
@@ -370,7 +384,7 @@ impl Connection {
             req.headers_seen = false;
             return Ok(HeadOutcome::Continue);
         }
-        let Some(s) = self.sessions.get_mut(&session) else {
+        let Some(s) = self.sessions.get_mut(session) else {
             return Ok(HeadOutcome::Done);
         };
         if response.is_accepted() {
@@ -416,7 +430,7 @@ impl Connection {
 
     /// DATA payload on a CONNECT stream.
     fn on_connect_stream_data(&mut self, session: SessionId, mut chunk: Bytes) -> ConnectFlow {
-        let Some(s) = self.sessions.get_mut(&session) else {
+        let Some(s) = self.sessions.get_mut(session) else {
             return ConnectFlow::Continue;
         };
         s.active = true;
@@ -435,7 +449,7 @@ impl Connection {
     /// Decodes and handles the capsules in `chunk`.
     pub(super) fn feed_capsules(&mut self, session: SessionId, chunk: &mut Bytes) -> ConnectFlow {
         loop {
-            let Some(s) = self.sessions.get_mut(&session) else {
+            let Some(s) = self.sessions.get_mut(session) else {
                 return ConnectFlow::Continue;
             };
             match s.capsules.decode(chunk) {
@@ -473,7 +487,7 @@ impl Connection {
             Capsule::CloseSession { code, reason } => {
                 info!(%session, code, %reason, "session closed by peer");
                 let stream = session.stream();
-                if self.send.contains_key(&stream) {
+                if self.streams.has_send(stream) {
                     self.queue_write(stream, Bytes::new(), true);
                 }
                 self.end_session(session, code, reason, CloseCause::Remote);
@@ -481,7 +495,7 @@ impl Connection {
                 false
             }
             Capsule::DrainSession => {
-                if let Some(s) = self.sessions.get_mut(&session)
+                if let Some(s) = self.sessions.get_mut(session)
                     && !s.draining
                 {
                     s.draining = true;
@@ -545,7 +559,7 @@ impl Connection {
             stream: id,
             code: Code::H3_MESSAGE_ERROR,
         });
-        if self.send.contains_key(&id) {
+        if self.streams.has_send(id) {
             self.reset_send(id, Code::H3_MESSAGE_ERROR);
         }
     }
@@ -553,10 +567,10 @@ impl Connection {
     /// A malformed CONNECT stream: reset it with `code` and end the session.
     pub(super) fn session_protocol_error(&mut self, session: SessionId, code: Code) {
         let stream = session.stream();
-        if self.send.contains_key(&stream) {
+        if self.streams.has_send(stream) {
             self.reset_send(stream, code);
         }
-        self.recv.remove(&stream);
+        self.streams.remove_recv(stream);
         self.actions
             .push_back(crate::action::Action::StopSending { stream, code });
         self.end_session(session, 0, String::new(), CloseCause::ProtocolError(code));
@@ -565,7 +579,7 @@ impl Connection {
     /// The session of a CONNECT stream, if `stream` is one.
     pub(super) fn session_of_connect_stream(&self, stream: StreamId) -> Option<SessionId> {
         let id = SessionId(stream);
-        self.sessions.contains_key(&id).then_some(id)
+        self.sessions.contains(id).then_some(id)
     }
 
     /// Client: sends the CONNECT of a pending session in the negotiated dialect.
@@ -573,7 +587,7 @@ impl Connection {
         let Some(dialect) = self.dialect() else {
             return;
         };
-        let Some(s) = self.sessions.get_mut(&session) else {
+        let Some(s) = self.sessions.get_mut(session) else {
             return;
         };
         let Some(request) = s.request.as_mut() else {
@@ -595,7 +609,7 @@ impl Connection {
             Err(e) => {
                 debug!(%session, error = %e, "CONNECT cannot be encoded");
                 self.reset_send(session.stream(), Code::H3_REQUEST_CANCELLED);
-                self.recv.remove(&session.stream());
+                self.streams.remove_recv(session.stream());
                 self.end_session(session, 0, e.to_string(), CloseCause::Local);
             }
         }
@@ -623,20 +637,21 @@ impl Connection {
         }
     }
 
-    /// Removes a session and everything that belongs to it, except its CONNECT stream: each of
-    /// its streams is reset and stopped with WT_SESSION_GONE and its held datagrams are dropped.
-    /// Returns whether the session existed.
+    /// The one path by which a session ends: it is removed with everything it holds, except
+    /// its CONNECT stream. Each of its streams is reset and stopped with WT_SESSION_GONE and
+    /// its held datagrams are dropped. Returns whether the session existed.
     pub(super) fn remove_session(&mut self, session: SessionId) -> bool {
-        let Some(s) = self.sessions.remove(&session) else {
+        let Some((s, dropped)) = self.sessions.remove(session) else {
             return false;
         };
+        self.stats.datagrams_dropped = self.stats.datagrams_dropped.saturating_add(dropped as u64);
         for stream in s.streams {
             let mut reset = false;
-            if self.send.contains_key(&stream) {
+            if self.streams.has_send(stream) {
                 self.reset_send(stream, Code::WT_SESSION_GONE);
                 reset = true;
             }
-            if let Some(state) = self.recv.get(&stream) {
+            if let Some(state) = self.streams.recv(stream) {
                 let finished = matches!(state, crate::stream::Recv::Wt(w) if w.buf.fin);
                 self.stop_recv(stream, Code::WT_SESSION_GONE);
                 reset |= !finished;
@@ -645,15 +660,6 @@ impl Connection {
                 self.stats.streams_reset = self.stats.streams_reset.saturating_add(1);
             }
         }
-        self.release_session_leftovers(session);
         true
-    }
-
-    /// Drops datagrams held for a session that will never be established.
-    pub(super) fn release_session_leftovers(&mut self, session: SessionId) {
-        let before = self.buffered_datagrams.len();
-        self.buffered_datagrams.retain(|(s, _)| *s != session);
-        let dropped = before.saturating_sub(self.buffered_datagrams.len());
-        self.stats.datagrams_dropped = self.stats.datagrams_dropped.saturating_add(dropped as u64);
     }
 }

@@ -47,7 +47,7 @@ impl Connection {
             self.refuse_stream(id, dir, Code::H3_STREAM_CREATION_ERROR);
             return Ok(None);
         }
-        let state = self.sessions.get(&session).map(|s| s.state);
+        let state = self.sessions.state(session);
         let buffered = match state {
             Some(SessionState::Established) => false,
             Some(_) => true,
@@ -59,21 +59,18 @@ impl Connection {
                 return Ok(None);
             }
         };
-        if buffered {
-            if self.buffered_streams >= self.config.max_buffered_streams {
-                debug!(stream = %id, %session, "stream buffer full: refused");
-                self.refuse_stream(id, dir, Code::WT_BUFFERED_STREAM_REJECTED);
-                self.stats.streams_refused = self.stats.streams_refused.saturating_add(1);
-                return Ok(None);
-            }
-            self.buffered_streams = self.buffered_streams.saturating_add(1);
+        if buffered && self.streams.buffered() >= self.config.max_buffered_streams {
+            debug!(stream = %id, %session, "stream buffer full: refused");
+            self.refuse_stream(id, dir, Code::WT_BUFFERED_STREAM_REJECTED);
+            self.stats.streams_refused = self.stats.streams_refused.saturating_add(1);
+            return Ok(None);
         }
-        if let Some(s) = self.sessions.get_mut(&session) {
+        if let Some(s) = self.sessions.get_mut(session) {
             s.streams.insert(id);
             s.active = true;
         }
         if dir == Dir::Bi {
-            self.send.insert(id, SendStream::new(Some(session)));
+            self.streams.insert_send(id, SendStream::new(Some(session)));
         }
         self.stats.streams_opened = self.stats.streams_opened.saturating_add(1);
         if !buffered {
@@ -106,7 +103,7 @@ impl Connection {
     /// Payload of a WebTransport stream whose receive state is in the map: handled in place,
     /// the hot path of every stream byte.
     pub(super) fn on_wt_data(&mut self, id: StreamId, data: Bytes, fin: bool) {
-        let Some(Recv::Wt(w)) = self.recv.get_mut(&id) else {
+        let Some(w) = self.streams.wt_mut(id) else {
             return;
         };
         let was_readable = w.buf.is_readable();
@@ -128,25 +125,20 @@ impl Connection {
     pub(super) fn session_established(&mut self, session: SessionId) {
         let timeout = self.config.session_idle_timeout;
         let now = self.now;
-        let Some(s) = self.sessions.get_mut(&session) else {
+        let Some(s) = self.sessions.get_mut(session) else {
             return;
         };
         s.idle_deadline = timeout.and_then(|t| now.checked_add(t));
         s.active = false;
         let streams: Vec<StreamId> = s.streams.iter().copied().collect();
         for id in streams {
-            let Some(Recv::Wt(w)) = self.recv.get_mut(&id) else {
+            let Some(w) = self.streams.release_buffered(id) else {
                 continue;
             };
-            if !w.buffered {
-                continue;
-            }
-            w.buffered = false;
             let readable = w.buf.is_readable();
             if readable {
                 w.buf.signalled = true;
             }
-            self.buffered_streams = self.buffered_streams.saturating_sub(1);
             self.events.push_back(Event::StreamOpened {
                 session,
                 stream: id,
@@ -156,12 +148,7 @@ impl Connection {
                 self.events.push_back(Event::StreamReadable { stream: id });
             }
         }
-        let (held, others): (Vec<_>, Vec<_>) = self
-            .buffered_datagrams
-            .drain(..)
-            .partition(|(sid, _)| *sid == session);
-        self.buffered_datagrams = others.into();
-        for (_, data) in held {
+        for data in self.sessions.take_datagrams_of(session) {
             if self.datagrams_enabled() {
                 self.deliver_datagram(session, data);
             } else {
