@@ -153,6 +153,46 @@ pub fn h3_to_app(h: u64) -> Option<u32> {
     u32::try_from(shifted.wrapping_sub(shifted / 0x1f)).ok()
 }
 
+/// A violation found in peer input, with what it ends: the connection (RFC 9114 §8), one
+/// request or stream (aborted in both directions), or one WebTransport session (its CONNECT
+/// stream aborted, draft-ietf-webtrans-http3 §6). The engine's input handlers return it, and
+/// one function of the connection emits each kind.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum InputError {
+    /// CONNECTION_CLOSE with this code.
+    #[error("connection error {0}")]
+    Connection(#[from] ProtocolError),
+    /// RESET_STREAM and STOP_SENDING on `stream` with `code`.
+    #[error("stream {stream} aborted with {code}")]
+    Stream {
+        /// The stream.
+        stream: crate::StreamId,
+        /// The code of both frames.
+        code: Code,
+    },
+    /// The session ends; its CONNECT stream is aborted with `code`.
+    #[error("session {session} ended with {code}")]
+    Session {
+        /// The session.
+        session: crate::SessionId,
+        /// The code on its CONNECT stream.
+        code: Code,
+    },
+}
+
+impl InputError {
+    /// A stream error.
+    pub fn stream(stream: crate::StreamId, code: Code) -> Self {
+        Self::Stream { stream, code }
+    }
+
+    /// A session error.
+    pub fn session(session: crate::SessionId, code: Code) -> Self {
+        Self::Session { session, code }
+    }
+}
+
 /// A protocol violation detected in peer input: the code to send and why.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{code}: {reason}")]

@@ -118,7 +118,7 @@ pub enum Dir {
 pub use action::Action;
 pub use config::Config;
 pub use connection::{Connection, LiveEntries};
-pub use error::{Code, ProtocolError, SessionError, StreamError};
+pub use error::{Code, InputError, ProtocolError, SessionError, StreamError};
 pub use event::{CloseCause, Event};
 pub use headers::{ConnectRequest, ConnectResponse, ProtocolToken};
 pub use id::{SessionId, Side, StreamId};

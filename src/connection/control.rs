@@ -197,19 +197,15 @@ impl Connection {
                 live = live.saturating_add(1);
             }
             if self.dialect().is_none() {
-                self.streams.remove_recv(id.stream());
-                self.streams.remove_send(id.stream());
-                self.actions.push_back(crate::action::Action::ResetStream {
-                    stream: id.stream(),
-                    code: Code::H3_REQUEST_CANCELLED,
-                    reliable_size: 0,
-                });
                 self.end_session(
                     id,
                     0,
                     "WebTransport not supported by the peer".into(),
                     CloseCause::Unsupported,
                 );
+                // Nothing was written on the stream: cancel our side, read nothing.
+                self.streams.remove_recv(id.stream());
+                self.reset_send(id.stream(), Code::H3_REQUEST_CANCELLED);
             } else {
                 self.send_connect(id);
             }

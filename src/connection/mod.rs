@@ -24,7 +24,7 @@ use tracing::{debug, warn};
 use crate::Dir;
 use crate::action::Action;
 use crate::config::Config;
-use crate::error::{Code, ProtocolError};
+use crate::error::{Code, InputError, ProtocolError};
 use crate::event::{CloseCause, Event};
 use crate::frame::Frame;
 use crate::id::{SessionId, Side, StreamId};
@@ -464,6 +464,45 @@ impl Connection {
             reliable_size,
         });
         self.stream_half_closed(id);
+    }
+
+    /// Ends what a violation in peer input ends: the connection, one stream (refused in both
+    /// directions) or one session.
+    fn fail(&mut self, e: InputError) {
+        match e {
+            InputError::Connection(e) => self.close_connection(e),
+            InputError::Stream { stream, code } => self.refuse(stream, code),
+            InputError::Session { session, code } => self.abort_session(session, code),
+        }
+    }
+
+    /// Aborts a stream in both directions with `code`, always in this order: RESET_STREAM on
+    /// our send half if it is open, then STOP_SENDING if the peer sends on it (RFC 9114 §8,
+    /// RFC 9000 §3.5). The one place a stream error is emitted.
+    fn abort_stream(&mut self, id: StreamId, code: Code) {
+        if self.streams.has_send(id) {
+            self.reset_send(id, code);
+        }
+        let peer_sends = id.dir() == Dir::Bi || id.initiator() != self.side;
+        if peer_sends {
+            self.stop_recv(id, code);
+        }
+    }
+
+    /// Refuses a peer stream or request nothing was written on yet: both directions are
+    /// aborted with `code` (a peer bidi stream's send half is open although we never wrote).
+    fn refuse(&mut self, id: StreamId, code: Code) {
+        if id.dir() == Dir::Bi {
+            self.streams.ensure_send(id);
+        }
+        self.abort_stream(id, code);
+    }
+
+    /// Ends a session for a protocol error on its CONNECT stream, which is aborted with `code`
+    /// (draft-ietf-webtrans-http3 §6). The one place a session error is emitted.
+    fn abort_session(&mut self, session: SessionId, code: Code) {
+        self.abort_stream(session.stream(), code);
+        self.end_session(session, 0, String::new(), CloseCause::ProtocolError(code));
     }
 
     /// Stops reading a stream (dropping what is buffered).

@@ -5,7 +5,7 @@ use tracing::debug;
 
 use super::Connection;
 use crate::Dir;
-use crate::error::{Code, ProtocolError};
+use crate::error::{Code, InputError, ProtocolError};
 use crate::event::{CloseCause, Event};
 use crate::frame::FrameDecoder;
 use crate::id::{SessionId, Side, StreamId};
@@ -30,7 +30,7 @@ impl Connection {
         let span = self.span.clone();
         let _entered = span.enter();
         if let Err(e) = self.on_stream_data(stream, data, fin) {
-            self.close_connection(e);
+            self.fail(e);
         }
     }
 
@@ -144,7 +144,7 @@ impl Connection {
         id: StreamId,
         mut data: Bytes,
         fin: bool,
-    ) -> Result<(), ProtocolError> {
+    ) -> Result<(), InputError> {
         match self.streams.recv(id) {
             // The hot path: payload of an established WebTransport stream, handled in place.
             Some(Recv::Wt(_)) => {
@@ -222,7 +222,7 @@ impl Connection {
 
     /// Creates the receive state of a new peer stream. Returns `false` for a stream that is
     /// closed already (its data is ignored).
-    fn open_peer_stream(&mut self, id: StreamId) -> Result<bool, ProtocolError> {
+    fn open_peer_stream(&mut self, id: StreamId) -> Result<bool, InputError> {
         if id.initiator() == self.side {
             // Our own stream: only bidi streams have a receive side, created when opened.
             return Ok(false);
@@ -238,8 +238,7 @@ impl Connection {
                 // new bidi stream may still be a WebTransport stream of a live session.
                 let held = if self.peer_settings.is_none() {
                     if self.streams.held_requests() >= self.config.max_held_requests {
-                        self.refuse_request(id, Code::H3_REQUEST_REJECTED);
-                        return Ok(false);
+                        return Err(InputError::stream(id, Code::H3_REQUEST_REJECTED));
                     }
                     Some((bytes::BytesMut::new(), false))
                 } else {
@@ -286,28 +285,17 @@ impl Connection {
         }
     }
 
-    /// Resets and stops a request stream.
-    pub(super) fn refuse_request(&mut self, id: StreamId, code: Code) {
-        self.actions.push_back(crate::action::Action::ResetStream {
-            stream: id,
-            code,
-            reliable_size: 0,
-        });
-        self.actions
-            .push_back(crate::action::Action::StopSending { stream: id, code });
-    }
-
     fn on_uni_header(
         &mut self,
         id: StreamId,
         header: UniStreamHeader,
-    ) -> Result<Option<Recv>, ProtocolError> {
+    ) -> Result<Option<Recv>, InputError> {
         let creation = |reason| ProtocolError::new(Code::H3_STREAM_CREATION_ERROR, reason);
         debug!(stream = %id, ?header, "peer uni stream");
         Ok(match header {
             UniStreamHeader::Control => {
                 if self.peer_control.replace(id).is_some() {
-                    return Err(creation("second control stream"));
+                    return Err(creation("second control stream").into());
                 }
                 Some(Recv::Control {
                     frames: self.frame_decoder(false),
@@ -316,34 +304,32 @@ impl Connection {
             }
             UniStreamHeader::QpackEncoder => {
                 if self.peer_encoder.replace(id).is_some() {
-                    return Err(creation("second QPACK encoder stream"));
+                    return Err(creation("second QPACK encoder stream").into());
                 }
                 Some(Recv::QpackEncoder(EncoderStreamReceiver::new()))
             }
             UniStreamHeader::QpackDecoder => {
                 if self.peer_decoder.replace(id).is_some() {
-                    return Err(creation("second QPACK decoder stream"));
+                    return Err(creation("second QPACK decoder stream").into());
                 }
                 Some(Recv::QpackDecoder(DecoderStreamReceiver::new()))
             }
             UniStreamHeader::Push(_) => {
                 if self.side == Side::Server {
-                    return Err(creation("client-initiated push stream"));
+                    return Err(creation("client-initiated push stream").into());
                 }
                 return Err(ProtocolError::new(
                     Code::H3_ID_ERROR,
                     "push stream without MAX_PUSH_ID",
-                ));
+                )
+                .into());
             }
             UniStreamHeader::WebTransport(session) if self.config.webtransport_enabled() => {
                 self.on_wt_stream_header(id, Dir::Uni, SessionId(StreamId(session)))?
             }
             // Without WebTransport its stream type is an unknown one (RFC 9114 §6.2).
             UniStreamHeader::WebTransport(_) | UniStreamHeader::Unknown(_) => {
-                self.actions.push_back(crate::action::Action::StopSending {
-                    stream: id,
-                    code: Code::H3_STREAM_CREATION_ERROR,
-                });
+                self.abort_stream(id, Code::H3_STREAM_CREATION_ERROR);
                 None
             }
         })

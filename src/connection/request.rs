@@ -7,7 +7,7 @@ use tracing::{debug, info};
 
 use super::Connection;
 use crate::capsule::Capsule;
-use crate::error::{Code, ProtocolError};
+use crate::error::{Code, InputError, ProtocolError};
 use crate::event::{CloseCause, Event};
 use crate::frame::{Frame, FrameEvent};
 use crate::headers::{self, ConnectRequest, ConnectResponse, ProtocolToken};
@@ -46,13 +46,12 @@ impl Connection {
         mut req: Box<RequestRecv>,
         data: &mut Bytes,
         fin: bool,
-    ) -> Result<Option<Recv>, ProtocolError> {
+    ) -> Result<Option<Recv>, InputError> {
         if let Some((held, held_fin)) = req.held.as_mut() {
             // Server before the client's SETTINGS: hold the bytes (bounded).
             if held.len().saturating_add(data.len()) > self.config.max_held_request_bytes {
                 data.clear();
-                self.refuse_request(id, Code::H3_REQUEST_REJECTED);
-                return Ok(None);
+                return Err(InputError::stream(id, Code::H3_REQUEST_REJECTED));
             }
             held.extend_from_slice(data);
             data.clear();
@@ -67,10 +66,12 @@ impl Connection {
                 FrameEvent::Frame(Frame::Headers(block)) => {
                     if req.headers_seen {
                         if req.session.is_some() {
-                            return Err(unexpected("HEADERS on a CONNECT stream after the head"));
+                            return Err(
+                                unexpected("HEADERS on a CONNECT stream after the head").into()
+                            );
                         }
                         if req.trailers_seen {
-                            return Err(unexpected("HEADERS after trailers"));
+                            return Err(unexpected("HEADERS after trailers").into());
                         }
                         // Trailers of an ordinary message: ignored.
                         req.trailers_seen = true;
@@ -82,9 +83,7 @@ impl Connection {
                     {
                         // RFC 9114 §5.2: a request the GOAWAY excluded is not processed.
                         debug!(stream = %id, "request after GOAWAY rejected");
-                        self.refuse_request(id, Code::H3_REQUEST_REJECTED);
-                        data.clear();
-                        return Ok(None);
+                        return Err(InputError::stream(id, Code::H3_REQUEST_REJECTED));
                     }
                     let outcome = match self.side {
                         Side::Server => self.on_request_head(id, &mut req, &block)?,
@@ -97,27 +96,20 @@ impl Connection {
                 }
                 FrameEvent::HeadersTooLarge(len) => {
                     if req.session.is_some() && req.headers_seen {
-                        return Err(unexpected("HEADERS on a CONNECT stream after the head"));
+                        return Err(unexpected("HEADERS on a CONNECT stream after the head").into());
                     }
                     debug!(stream = %id, len, "header section over the limit");
-                    self.refuse_request(id, Code::H3_EXCESSIVE_LOAD);
-                    if let Some(session) = req.session {
-                        self.end_session(
-                            session,
-                            0,
-                            String::new(),
-                            CloseCause::ProtocolError(Code::H3_EXCESSIVE_LOAD),
-                        );
-                    }
-                    data.clear();
-                    return Ok(None);
+                    return Err(match req.session {
+                        Some(session) => InputError::session(session, Code::H3_EXCESSIVE_LOAD),
+                        None => InputError::stream(id, Code::H3_EXCESSIVE_LOAD),
+                    });
                 }
                 FrameEvent::DataHeader(_) => {
                     if !req.headers_seen {
-                        return Err(unexpected("DATA before HEADERS"));
+                        return Err(unexpected("DATA before HEADERS").into());
                     }
                     if req.trailers_seen {
-                        return Err(unexpected("DATA after trailers"));
+                        return Err(unexpected("DATA after trailers").into());
                     }
                 }
                 FrameEvent::Data(chunk) => {
@@ -146,16 +138,17 @@ impl Connection {
                             Code::H3_ID_ERROR,
                             "PUSH_PROMISE without MAX_PUSH_ID",
                         ),
-                    });
+                    }
+                    .into());
                 }
                 FrameEvent::Frame(
                     Frame::Settings(_)
                     | Frame::Goaway(_)
                     | Frame::MaxPushId(_)
                     | Frame::CancelPush(_),
-                ) => return Err(unexpected("control frame on a request stream")),
+                ) => return Err(unexpected("control frame on a request stream").into()),
                 FrameEvent::Frame(Frame::ReservedHttp2(_)) => {
-                    return Err(unexpected("HTTP/2 frame type"));
+                    return Err(unexpected("HTTP/2 frame type").into());
                 }
                 FrameEvent::Frame(Frame::Unknown(_) | Frame::Data(_)) => {}
             }
@@ -181,7 +174,7 @@ impl Connection {
                 continue;
             };
             if let Err(e) = self.on_stream_data(id, bytes, fin) {
-                self.close_connection(e);
+                self.fail(e);
             }
         }
     }
@@ -192,7 +185,7 @@ impl Connection {
             if let Some(s) = self.sessions.get(session)
                 && let Err(e) = s.capsules.finish()
             {
-                self.session_protocol_error(session, e.code);
+                self.abort_session(session, e.code);
                 return None;
             }
             if let Some(state) = self.sessions.state(session) {
@@ -210,28 +203,22 @@ impl Connection {
             return None;
         }
         if !req.headers_seen && self.side == Side::Server {
-            self.refuse_request(id, Code::H3_REQUEST_INCOMPLETE);
+            self.refuse(id, Code::H3_REQUEST_INCOMPLETE);
         }
         None
     }
 
-    /// Decodes a field section, mapping QPACK failures to connection errors and an oversized
-    /// section to `None` after resetting the stream.
-    fn decode_fields(
-        &mut self,
-        id: StreamId,
-        block: &[u8],
-    ) -> Result<Option<Vec<FieldLine>>, ProtocolError> {
+    /// Decodes a field section: QPACK failures are connection errors, an oversized section a
+    /// stream error (H3_EXCESSIVE_LOAD, RFC 9114 §4.2.2).
+    fn decode_fields(&self, id: StreamId, block: &[u8]) -> Result<Vec<FieldLine>, InputError> {
         match qpack::decode_field_section(block, self.config.max_field_section_size) {
-            Ok(fields) => Ok(Some(fields)),
+            Ok(fields) => Ok(fields),
             Err(qpack::Error::FieldSectionTooLarge { .. }) => {
-                self.refuse_request(id, Code::H3_EXCESSIVE_LOAD);
-                Ok(None)
+                Err(InputError::stream(id, Code::H3_EXCESSIVE_LOAD))
             }
-            Err(e) => Err(ProtocolError::new(
-                Code(e.code()),
-                "field section cannot be decoded",
-            )),
+            Err(e) => {
+                Err(ProtocolError::new(Code(e.code()), "field section cannot be decoded").into())
+            }
         }
     }
 
@@ -241,30 +228,25 @@ impl Connection {
         id: StreamId,
         req: &mut RequestRecv,
         block: &[u8],
-    ) -> Result<HeadOutcome, ProtocolError> {
-        let Some(fields) = self.decode_fields(id, block)? else {
-            return Ok(HeadOutcome::Done);
-        };
+    ) -> Result<HeadOutcome, InputError> {
+        let fields = self.decode_fields(id, block)?;
         let request = match headers::decode_request(&fields) {
             Ok(r) => r,
             Err(e) => {
                 debug!(stream = %id, error = %e, "malformed request");
-                self.refuse_request(id, Code::H3_MESSAGE_ERROR);
-                return Ok(HeadOutcome::Done);
+                return Err(InputError::stream(id, Code::H3_MESSAGE_ERROR));
             }
         };
         let is_extended = request.extensions().get::<headers::Protocol>().is_some();
         if is_extended && !self.config.webtransport_enabled() {
             // Without ENABLE_CONNECT_PROTOCOL, `:protocol` makes the request malformed.
-            self.refuse_request(id, Code::H3_MESSAGE_ERROR);
-            return Ok(HeadOutcome::Done);
+            return Err(InputError::stream(id, Code::H3_MESSAGE_ERROR));
         }
         let connect = match ConnectRequest::from_request(&request) {
             Ok(c) => c,
             Err(e) => {
                 debug!(stream = %id, error = %e, "malformed WebTransport CONNECT");
-                self.refuse_request(id, Code::H3_MESSAGE_ERROR);
-                return Ok(HeadOutcome::Done);
+                return Err(InputError::stream(id, Code::H3_MESSAGE_ERROR));
             }
         };
         let Some(connect) = connect else {
@@ -285,9 +267,8 @@ impl Connection {
         }
         if self.sessions.len() as u64 >= self.session_limit() {
             debug!(stream = %id, "session limit reached");
-            self.refuse_request(id, Code::H3_REQUEST_REJECTED);
             self.stats.sessions_rejected = self.stats.sessions_rejected.saturating_add(1);
-            return Ok(HeadOutcome::Done);
+            return Err(InputError::stream(id, Code::H3_REQUEST_REJECTED));
         }
         let session = SessionId(id);
         let mut s = Session::new(
@@ -355,28 +336,24 @@ impl Connection {
         id: StreamId,
         req: &mut RequestRecv,
         block: &[u8],
-    ) -> Result<HeadOutcome, ProtocolError> {
+    ) -> Result<HeadOutcome, InputError> {
         let Some(session) = req.session else {
             return Err(ProtocolError::new(
                 Code::H3_STREAM_CREATION_ERROR,
                 "server-initiated bidirectional stream is not WebTransport",
-            ));
+            )
+            .into());
         };
-        let Some(fields) = self.decode_fields(id, block)? else {
-            self.end_session(
-                session,
-                0,
-                String::new(),
-                CloseCause::ProtocolError(Code::H3_EXCESSIVE_LOAD),
-            );
-            return Ok(HeadOutcome::Done);
-        };
+        let fields = self.decode_fields(id, block).map_err(|e| match e {
+            // An oversized response ends the session its CONNECT started.
+            InputError::Stream { code, .. } => InputError::session(session, code),
+            other => other,
+        })?;
         let response = match ConnectResponse::decode(&fields) {
             Ok(r) => r,
             Err(e) => {
                 debug!(%session, error = %e, "malformed response");
-                self.session_protocol_error(session, Code::H3_MESSAGE_ERROR);
-                return Ok(HeadOutcome::Done);
+                return Err(InputError::session(session, Code::H3_MESSAGE_ERROR));
             }
         };
         if response.status.is_informational() {
@@ -437,7 +414,7 @@ impl Connection {
         if self.side == Side::Server && s.state != SessionState::Established {
             // Capsules are not interpreted before the 2xx is sent.
             if s.early.len().saturating_add(chunk.len()) > self.config.max_connect_stream_buffer {
-                self.session_protocol_error(session, Code::H3_EXCESSIVE_LOAD);
+                self.abort_session(session, Code::H3_EXCESSIVE_LOAD);
                 return ConnectFlow::Done;
             }
             s.early.extend_from_slice(&chunk);
@@ -472,7 +449,7 @@ impl Connection {
                             CloseCause::ProtocolError(e.code),
                         );
                     } else {
-                        self.session_protocol_error(session, e.code);
+                        self.abort_session(session, e.code);
                     }
                     return ConnectFlow::Done;
                 }
@@ -528,7 +505,7 @@ impl Connection {
         mut frames: crate::frame::FrameDecoder,
         data: &mut Bytes,
         fin: bool,
-    ) -> Result<Option<Recv>, ProtocolError> {
+    ) -> Result<Option<Recv>, InputError> {
         while let Some(event) = frames.decode(data)? {
             match event {
                 FrameEvent::DataHeader(0) | FrameEvent::Frame(Frame::Unknown(_)) => {}
@@ -538,10 +515,10 @@ impl Connection {
                     return Ok(None);
                 }
                 FrameEvent::Frame(Frame::ReservedHttp2(_)) => {
-                    return Err(unexpected("HTTP/2 frame type"));
+                    return Err(unexpected("HTTP/2 frame type").into());
                 }
                 FrameEvent::Frame(_) | FrameEvent::HeadersTooLarge(_) => {
-                    return Err(unexpected("frame after the close capsule"));
+                    return Err(unexpected("frame after the close capsule").into());
                 }
             }
         }
@@ -555,25 +532,7 @@ impl Connection {
     /// Bytes followed the peer's close capsule: H3_MESSAGE_ERROR on the CONNECT stream.
     pub(super) fn data_after_close(&mut self, id: StreamId) {
         debug!(stream = %id, "data after the close capsule");
-        self.actions.push_back(crate::action::Action::StopSending {
-            stream: id,
-            code: Code::H3_MESSAGE_ERROR,
-        });
-        if self.streams.has_send(id) {
-            self.reset_send(id, Code::H3_MESSAGE_ERROR);
-        }
-    }
-
-    /// A malformed CONNECT stream: reset it with `code` and end the session.
-    pub(super) fn session_protocol_error(&mut self, session: SessionId, code: Code) {
-        let stream = session.stream();
-        if self.streams.has_send(stream) {
-            self.reset_send(stream, code);
-        }
-        self.streams.remove_recv(stream);
-        self.actions
-            .push_back(crate::action::Action::StopSending { stream, code });
-        self.end_session(session, 0, String::new(), CloseCause::ProtocolError(code));
+        self.abort_stream(id, Code::H3_MESSAGE_ERROR);
     }
 
     /// The session of a CONNECT stream, if `stream` is one.

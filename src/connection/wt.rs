@@ -6,7 +6,7 @@ use tracing::debug;
 
 use super::Connection;
 use crate::Dir;
-use crate::error::{Code, ProtocolError};
+use crate::error::{Code, InputError, ProtocolError};
 use crate::event::Event;
 use crate::id::{SessionId, StreamId};
 use crate::session::SessionState;
@@ -19,7 +19,7 @@ impl Connection {
         &mut self,
         id: StreamId,
         session: SessionId,
-    ) -> Result<Option<Recv>, ProtocolError> {
+    ) -> Result<Option<Recv>, InputError> {
         self.on_wt_stream_header(id, Dir::Bi, session)
     }
 
@@ -29,12 +29,13 @@ impl Connection {
         id: StreamId,
         dir: Dir,
         session: SessionId,
-    ) -> Result<Option<Recv>, ProtocolError> {
+    ) -> Result<Option<Recv>, InputError> {
         if !session.stream().is_client_bidi() {
             return Err(ProtocolError::new(
                 Code::H3_ID_ERROR,
                 "WebTransport stream names an invalid session id",
-            ));
+            )
+            .into());
         }
         let enabled = match dir {
             Dir::Uni => self.config.uni_streams,
@@ -44,8 +45,7 @@ impl Connection {
             && (self.peer_settings.is_none() || self.negotiated.is_some());
         if !enabled || !wt_possible {
             debug!(stream = %id, ?dir, "WebTransport stream refused: disabled");
-            self.refuse_stream(id, dir, Code::H3_STREAM_CREATION_ERROR);
-            return Ok(None);
+            return Err(InputError::stream(id, Code::H3_STREAM_CREATION_ERROR));
         }
         let state = self.sessions.state(session);
         let buffered = match state {
@@ -54,16 +54,14 @@ impl Connection {
             None if self.session_may_appear(session) => true,
             None => {
                 debug!(stream = %id, %session, "stream for a closed session");
-                self.refuse_stream(id, dir, Code::WT_SESSION_GONE);
                 self.stats.streams_reset = self.stats.streams_reset.saturating_add(1);
-                return Ok(None);
+                return Err(InputError::stream(id, Code::WT_SESSION_GONE));
             }
         };
         if buffered && self.streams.buffered() >= self.config.max_buffered_streams {
             debug!(stream = %id, %session, "stream buffer full: refused");
-            self.refuse_stream(id, dir, Code::WT_BUFFERED_STREAM_REJECTED);
             self.stats.streams_refused = self.stats.streams_refused.saturating_add(1);
-            return Ok(None);
+            return Err(InputError::stream(id, Code::WT_BUFFERED_STREAM_REJECTED));
         }
         if let Some(s) = self.sessions.get_mut(session) {
             s.streams.insert(id);
@@ -85,19 +83,6 @@ impl Connection {
             buffered,
             buf: RecvBuffer::default(),
         })))
-    }
-
-    /// Refuses a peer stream: STOP_SENDING, and RESET_STREAM for a bidirectional one.
-    fn refuse_stream(&mut self, id: StreamId, dir: Dir, code: Code) {
-        self.actions
-            .push_back(crate::action::Action::StopSending { stream: id, code });
-        if dir == Dir::Bi {
-            self.actions.push_back(crate::action::Action::ResetStream {
-                stream: id,
-                code,
-                reliable_size: 0,
-            });
-        }
     }
 
     /// Payload of a WebTransport stream whose receive state is in the map: handled in place,
