@@ -352,7 +352,7 @@ mod tests {
 
     #[test]
     fn spec_close_example() {
-        // spec.md §5: DATA frame `00 0a` carrying `68 43 07 00 00 00 00 62 79 65`.
+        // draft-ietf-webtrans-http3 §6 (WT_CLOSE_SESSION): DATA frame `00 0a` carrying `68 43 07 00 00 00 00 62 79 65`.
         let c = Capsule::CloseSession {
             code: 0,
             reason: "bye".into(),

@@ -224,7 +224,7 @@ mod tests {
         assert_eq!(h3_to_app(0x52e4_a40f_a8f9), None);
         assert_eq!(app_to_h3(0xff), 0x52e4_a40f_a9e2);
         assert_eq!(app_to_h3(u32::MAX), WT_APP_LAST);
-        // The browsers' reset codes from shared/vectors.
+        // Reset codes captured from browsers.
         assert_eq!(h3_to_app(0x52e4_a40f_a8e2), Some(7));
         assert_eq!(h3_to_app(91_141_958_511_074), Some(255));
         for n in [0u32, 0x1d, 0x1e, 0xff, u32::MAX] {

@@ -477,7 +477,7 @@ mod tests {
 
     #[test]
     fn chromium_control_stream() {
-        // shared/vectors chromium-156.json, control stream after its type byte: SETTINGS then a
+        // Chromium 156's control stream (a capture) after its type byte: SETTINGS then a
         // GREASE frame with an 8-byte type.
         let b = hex(
             "042901800100000680004000074064330180ffd27701ab60374201c00000146dba16acc0000000648ac002c000000959aeb69401a1",

@@ -9,7 +9,8 @@ use bytes::{Buf, BufMut};
 use crate::error::{Code, ProtocolError};
 use crate::varint;
 
-/// Setting identifiers (spec.md §1.1).
+/// Setting identifiers (RFC 9114 §7.2.4.1, RFC 9204 §5, RFC 9220 §5, RFC 9297 §5, and the
+/// WebTransport drafts' IANA sections).
 pub mod id {
     /// SETTINGS_QPACK_MAX_TABLE_CAPACITY (RFC 9204).
     pub const QPACK_MAX_TABLE_CAPACITY: u64 = 0x01;
@@ -54,7 +55,7 @@ const BOOLEAN_IDS: [u64; 5] = [
     id::WT_ENABLED,
 ];
 
-/// The order in which known settings are written (spec.md §10: ECP and the RFC datagram
+/// The order in which known settings are written (ECP and the RFC 9297 datagram
 /// setting first, so that order-sensitive peers see them before anything that could clear them).
 const WRITE_ORDER: [u64; 13] = [
     id::ENABLE_CONNECT_PROTOCOL,
@@ -234,7 +235,8 @@ pub fn name(k: u64) -> String {
     s.to_string()
 }
 
-/// A WebTransport wire dialect (spec.md §1.2).
+/// A WebTransport wire dialect: the draft-ietf-webtrans-http3 revisions whose settings and
+/// codes differ on the wire (draft-02, -07, -13/14, -15/16).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Dialect {
     /// draft-02/03: ENABLE_WEBTRANSPORT, `:protocol webtransport`, the draft02 headers.
@@ -327,7 +329,7 @@ pub struct Negotiated {
 }
 
 /// Picks the WebTransport dialect from the server's and the client's settings: the highest
-/// version both sides sent (spec.md §1.2), with each dialect's requirements:
+/// version both sides sent, with each dialect's requirements (draft-ietf-webtrans-http3 §3.1):
 ///
 /// - draft-15/16: WT_ENABLED=1 from both, ENABLE_CONNECT_PROTOCOL=1 from the server,
 ///   H3_DATAGRAM (0x33)=1 from both;
@@ -375,7 +377,7 @@ mod tests {
 
     #[test]
     fn spec_server_settings_bytes() {
-        // spec.md §10: `08 01 | 33 01 | 80ffd277 01 | ab603742 01 | ac7cf000 01`.
+        // The server SETTINGS a browser accepts: `08 01 | 33 01 | 80ffd277 01 | ab603742 01 | ac7cf000 01`.
         let mut s = Settings::new();
         s.set(id::WT_ENABLED, 1)
             .set(id::ENABLE_WEBTRANSPORT, 1)
@@ -404,7 +406,7 @@ mod tests {
         assert_eq!(s.get(0x14_6dba_16ac), Some(1_686_814_722));
         assert_eq!(s.len(), 7);
         // Firefox ESR 153: 0x1=65536, 0x7=20, 0x2b603742=1, 0xffd277=1, 0x33=1, 0x8=1.
-        // (spec.md §7.2, picoquic #2157 capture).
+        // (a capture published in picoquic issue #2157).
         let firefox = hex("01800100000714ab6037420180ffd2770133010801");
         let s = Settings::decode(&firefox).unwrap();
         assert!(s.is_one(id::ENABLE_CONNECT_PROTOCOL));

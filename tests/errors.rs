@@ -1,5 +1,6 @@
-//! Error handling: every rule of spec.md §8.2 and the malformed-input classes of §1.3–§1.6, §4.1
-//! and §5, checked with hand-made hostile bytes fed straight into one engine.
+//! Error handling: the error rules of RFC 9114 §8, RFC 9204 §6, RFC 9297 and
+//! draft-ietf-webtrans-http3, and malformed frames, settings, field sections and capsules,
+//! checked with hand-made hostile bytes fed straight into one engine.
 //!
 //! Each connection-level case is run twice, once with the input in one piece and once one byte
 //! at a time, so the incremental decoders must reach the same verdict. Stream-level errors are
@@ -10,7 +11,7 @@ mod common;
 
 use common::*;
 // =============================================================================================
-// spec.md §8.2: control stream and frame rules
+// RFC 9114 §6.2.1, §7.2, §8.1: control stream and frame rules
 // =============================================================================================
 
 #[test]
@@ -1253,7 +1254,7 @@ fn datagram_with_truncated_quarter_stream_id_is_datagram_error() {
         &[],
         &[0x80, 0x00, 0x00],
         &[0xc0, 0, 0, 0, 0, 0, 0],
-        // Not truncated, but a Quarter Stream ID above 2^60 - 1 (spec.md §3).
+        // Not truncated, but a Quarter Stream ID above 2^60 - 1 (RFC 9297 §2.1).
         &[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, b'x'],
     ];
     for side in [Side::Server, Side::Client] {

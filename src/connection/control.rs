@@ -1,5 +1,5 @@
 //! The peer's control stream: SETTINGS first and once, GOAWAY, MAX_PUSH_ID, CANCEL_PUSH, and
-//! the frames that are not allowed there (RFC 9114 §6.2.1, §7.2; spec.md §8.2).
+//! the frames that are not allowed there (RFC 9114 §6.2.1, §7.2, §8.1).
 
 use bytes::Bytes;
 use tracing::{debug, info};

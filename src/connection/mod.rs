@@ -640,7 +640,8 @@ impl Connection {
     }
 }
 
-/// The settings a configuration advertises (spec.md §10): extended CONNECT (server), the datagram
+/// The settings a configuration advertises (RFC 9220 §3, RFC 9297 §2.1.1 and each dialect's
+/// draft-ietf-webtrans-http3 §3.1 or §9.2 setting): extended CONNECT (server), the datagram
 /// settings, one announcement per dialect, static-only QPACK and the field section limit.
 fn local_settings(config: &Config) -> Settings {
     let mut s = Settings::new();

@@ -223,7 +223,7 @@ mod tests {
             .collect()
     }
 
-    /// CONNECT streams from /work/shared/vectors (Chromium 156, Firefox ESR 153): the stream
+    /// CONNECT streams as captured from Chromium 156 and Firefox ESR 153: the stream
     /// bytes from offset 0 (HEADERS frame first), and the expected field lines.
     /// (label, stream hex, expected (name, value) lines).
     type ConnectVector = (

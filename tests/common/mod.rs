@@ -585,7 +585,7 @@ pub fn default_connect() -> Vec<u8> {
     headers_frame(&connect_fields("webtransport-h3"))
 }
 
-/// The three malformed requests of spec.md §8.2, for `protocol`.
+/// Three malformed requests (RFC 9114 §4.1.2, §4.2, §4.3.1; RFC 9220 §3), for `protocol`.
 pub fn malformed_requests(protocol: &'static str) -> Vec<(&'static str, Vec<FieldLine>)> {
     let mut uppercase = connect_fields(protocol);
     uppercase.push(FieldLine::new("X-Upper", "1"));
