@@ -19,6 +19,11 @@ pub struct TransportParams {
     pub max_datagram_size: Option<usize>,
     /// Both sides sent the `reset_stream_at` transport parameter.
     pub reset_stream_at: bool,
+    /// How many bidirectional streams the transport lets the peer have open at once (our
+    /// `initial_max_streams_bidi`, RFC 9000 §18.2), if the adapter knows it: a session id at
+    /// or beyond the streams seen plus this many cannot exist yet, and a datagram naming one
+    /// is H3_ID_ERROR (RFC 9297 §2.1).
+    pub peer_bidi_streams: Option<u64>,
 }
 
 impl TransportParams {
@@ -29,6 +34,7 @@ impl TransportParams {
             known: true,
             max_datagram_size,
             reset_stream_at,
+            peer_bidi_streams: None,
         }
     }
 

@@ -499,3 +499,22 @@ fn close_capsule_after_stop_sending_on_the_connect_stream_is_read() {
         (0, 0, 0)
     );
 }
+
+#[test]
+fn server_closes_on_datagrams_beyond_the_peers_stream_limit() {
+    let mut pair = one_session();
+    let mut params = wt_proto::TransportParams::new(Some(1200), false);
+    params.peer_bidi_streams = Some(100);
+    pair.server.handle_transport_params(params);
+    // Stream 0 was seen: indices below 1 + 100 may still be opened; 101 may not.
+    pair.server.handle_datagram(datagram(4 * 100, b"may come"));
+    assert_open(&collect(&mut pair.server), "within the limit");
+    assert_eq!(pair.server.live_entries().buffered_datagrams, 1);
+    pair.server
+        .handle_datagram(datagram(4 * 101, b"cannot exist"));
+    assert_conn_error(
+        &collect(&mut pair.server),
+        Code::H3_ID_ERROR,
+        "beyond the limit",
+    );
+}

@@ -408,6 +408,12 @@ impl Connection {
                 self.deliver_datagram(session, data);
             }
             Some(_) => self.buffer_datagram(session, data),
+            None if self.beyond_peer_limit(session) => {
+                self.close_connection(ProtocolError::new(
+                    Code::H3_ID_ERROR,
+                    "datagram names a stream beyond the peer's stream limit",
+                ));
+            }
             None if self.session_may_appear(session) => self.buffer_datagram(session, data),
             None if self.is_plain_request(session.stream()) => {
                 // RFC 9297 §2.1: a request without datagram semantics is aborted.
@@ -423,6 +429,18 @@ impl Connection {
                 self.stats.datagrams_dropped = self.stats.datagrams_dropped.saturating_add(1);
             }
         }
+    }
+
+    /// Server: whether `session` names a client bidi stream the peer cannot have opened yet,
+    /// given the stream limit the transport reported (RFC 9297 §2.1).
+    fn beyond_peer_limit(&self, session: SessionId) -> bool {
+        let stream = session.stream();
+        let Some(limit) = self.transport.peer_bidi_streams else {
+            return false;
+        };
+        self.side == Side::Server
+            && stream.is_client_bidi()
+            && stream.index() >= self.streams.peer_next_unused(Dir::Bi).saturating_add(limit)
     }
 
     /// Whether `stream` is a request stream whose head showed it is not a CONNECT.
