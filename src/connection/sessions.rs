@@ -24,21 +24,25 @@ pub(super) struct Sessions {
 
 impl Sessions {
     /// The session `id`.
+    #[inline]
     pub fn get(&self, id: SessionId) -> Option<&Session> {
         self.map.get(&id)
     }
 
     /// The session `id`, to change it.
+    #[inline]
     pub fn get_mut(&mut self, id: SessionId) -> Option<&mut Session> {
         self.map.get_mut(&id)
     }
 
     /// Whether the session `id` exists.
+    #[inline]
     pub fn contains(&self, id: SessionId) -> bool {
         self.map.contains_key(&id)
     }
 
     /// The state of session `id`.
+    #[inline]
     pub fn state(&self, id: SessionId) -> Option<SessionState> {
         self.map.get(&id).map(|s| s.state)
     }

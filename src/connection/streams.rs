@@ -89,16 +89,19 @@ impl Streams {
     // ---- send halves ----
 
     /// The send half of `id`.
+    #[inline]
     pub fn send(&self, id: StreamId) -> Option<&SendStream> {
         self.send.get(&id)
     }
 
     /// The send half of `id`, to change its queue or flags.
+    #[inline]
     pub fn send_mut(&mut self, id: StreamId) -> Option<&mut SendStream> {
         self.send.get_mut(&id)
     }
 
     /// Whether `id` has a send half.
+    #[inline]
     pub fn has_send(&self, id: StreamId) -> bool {
         self.send.contains_key(&id)
     }
@@ -120,6 +123,7 @@ impl Streams {
 
     /// Queues bytes (and a FIN) the engine itself writes on `id`, creating its send half if
     /// needed (control streams, requests and responses).
+    #[inline]
     pub fn queue_write(&mut self, id: StreamId, data: Bytes, fin: bool) {
         let s = self.send.entry(id).or_insert_with(|| SendStream::new(None));
         s.push(data);
@@ -128,6 +132,7 @@ impl Streams {
     }
 
     /// Puts a send half with pending bytes in the ready queue.
+    #[inline]
     pub fn schedule(&mut self, id: StreamId) {
         if let Some(s) = self.send.get_mut(&id)
             && !s.scheduled
@@ -141,6 +146,7 @@ impl Streams {
 
     /// Takes the next chunk for the transport. A send half whose FIN goes out is removed (and
     /// kept until the next pop, see [`write_blocked`](Self::write_blocked)).
+    #[inline]
     pub fn pop_write(&mut self, buffer_limit: usize) -> Option<Popped> {
         self.last_fin = None;
         while let Some(id) = self.ready.pop_front() {
@@ -177,6 +183,7 @@ impl Streams {
     }
 
     /// Forgets the send half kept after the last popped FIN.
+    #[inline]
     pub fn forget_last_fin(&mut self) {
         self.last_fin = None;
     }
@@ -208,17 +215,20 @@ impl Streams {
     // ---- receive halves ----
 
     /// The receive half of `id`.
+    #[inline]
     pub fn recv(&self, id: StreamId) -> Option<&Recv> {
         self.recv.get(&id)
     }
 
     /// The receive half of `id`, to feed it. Whether a WebTransport half is held for its
     /// session changes only through [`release_buffered`](Self::release_buffered).
+    #[inline]
     pub fn recv_mut(&mut self, id: StreamId) -> Option<&mut Recv> {
         self.recv.get_mut(&id)
     }
 
     /// The WebTransport receive half of `id`.
+    #[inline]
     pub fn wt_mut(&mut self, id: StreamId) -> Option<&mut WtRecv> {
         match self.recv.get_mut(&id) {
             Some(Recv::Wt(w)) => Some(w),
@@ -227,6 +237,7 @@ impl Streams {
     }
 
     /// Whether `id` has a receive half.
+    #[inline]
     pub fn has_recv(&self, id: StreamId) -> bool {
         self.recv.contains_key(&id)
     }
@@ -310,6 +321,7 @@ impl Streams {
     }
 
     /// Whether neither half of `id` is left.
+    #[inline]
     pub fn is_gone(&self, id: StreamId) -> bool {
         !self.send.contains_key(&id) && !self.recv.contains_key(&id)
     }
