@@ -71,6 +71,11 @@ pub struct Config {
     /// Close a session after this long without stream, datagram or capsule activity (checked in
     /// [`Connection::handle_timeout`](crate::Connection::handle_timeout)). `None`: never.
     pub session_idle_timeout: Option<Duration>,
+    /// Close a connection that had no session and no request for this long (H3_NO_ERROR,
+    /// checked in [`Connection::handle_timeout`](crate::Connection::handle_timeout): it closes
+    /// after one to two periods without use). `None`: never; the transport's own idle timeout
+    /// and keep-alives then decide.
+    pub connection_idle_timeout: Option<Duration>,
     /// Send a GREASE setting and a GREASE frame on the control stream (RFC 9114 §7.2.4.1, §7.2.8).
     pub grease: bool,
     /// Seed of the generator for GREASE values, so that runs are reproducible.
@@ -99,6 +104,7 @@ impl Default for Config {
             stream_recv_buffer: 256 * 1024,
             max_connect_stream_buffer: 16 * 1024,
             session_idle_timeout: None,
+            connection_idle_timeout: Some(Duration::from_secs(30)),
             grease: true,
             seed: 0,
         }

@@ -136,8 +136,12 @@ fn ten_thousand_sessions_leave_nothing_behind() {
 
 #[test]
 fn idle_timeout_closes_the_session() {
-    let server = Config::default().with(|c| c.session_idle_timeout = Some(Duration::from_secs(10)));
-    let mut pair = Pair::with_configs(Config::default(), server);
+    // Only the session's timer: the connection's own idle timeout is off here.
+    let client = Config::default().with(|c| c.connection_idle_timeout = None);
+    let server = client
+        .clone()
+        .with(|c| c.session_idle_timeout = Some(Duration::from_secs(10)));
+    let mut pair = Pair::with_configs(client, server);
     let s = establish(&mut pair);
     pair.take_trace();
     assert!(pair.server.poll_timeout().is_some());
@@ -618,4 +622,52 @@ fn peer_streams_may_arrive_out_of_order() {
         pair.server.read(first, 100).unwrap().unwrap(),
         Bytes::from_static(b"first")
     );
+}
+
+#[test]
+fn idle_connection_without_sessions_closes() {
+    let mut pair = Pair::new();
+    pair.run();
+    pair.client_events();
+    pair.server_events();
+    assert_eq!(
+        pair.server.poll_timeout(),
+        Some(pair.now() + Duration::from_secs(30))
+    );
+    pair.advance(Duration::from_secs(29));
+    assert!(!pair.server.is_closed());
+    pair.advance(Duration::from_secs(2));
+    assert!(pair.server.is_closed() && pair.client.is_closed());
+    let closed = pair.server_events().into_iter().any(|e| {
+        matches!(e, Event::ConnectionClosed { code, local: true, .. } if code == Code::H3_NO_ERROR)
+    });
+    assert!(closed, "the server reports its idle close");
+    assert_eq!(pair.server.poll_timeout(), None);
+}
+
+#[test]
+fn connection_with_a_session_stays_and_closes_a_full_period_after_it_ends() {
+    let mut pair = Pair::new();
+    pair.run();
+    let session = pair.client.connect(request("/idle")).expect("connect");
+    pair.run();
+    let requested = server_requests(&mut pair);
+    pair.server
+        .accept(requested[0], ConnectResponse::new(http::StatusCode::OK))
+        .expect("accept");
+    pair.run();
+    // Two idle periods with a session: nothing closes.
+    pair.advance(Duration::from_secs(31));
+    pair.advance(Duration::from_secs(31));
+    assert!(!pair.server.is_closed() && !pair.client.is_closed());
+    pair.client
+        .close_session(session, 0, "done")
+        .expect("close");
+    pair.run();
+    // The period in which the session ended counts as used.
+    pair.advance(Duration::from_secs(31));
+    assert!(!pair.server.is_closed());
+    pair.advance(Duration::from_secs(31));
+    assert!(pair.server.is_closed() && pair.client.is_closed());
+    assert!(pair.wire_errors().is_empty());
 }

@@ -77,6 +77,10 @@ pub struct Connection {
     negotiated: Option<Negotiated>,
     /// The connection is closed; every input is ignored.
     closed: bool,
+    /// When the connection's idle check is due (`Config::connection_idle_timeout`).
+    idle_deadline: Option<Instant>,
+    /// A session or request existed since the last idle check.
+    used: bool,
     peer_control: Option<StreamId>,
     peer_encoder: Option<StreamId>,
     peer_decoder: Option<StreamId>,
@@ -114,6 +118,8 @@ impl Connection {
             transport: TransportParams::default(),
             negotiated: None,
             closed: false,
+            idle_deadline: None,
+            used: false,
             peer_control: None,
             peer_encoder: None,
             peer_decoder: None,
@@ -130,6 +136,10 @@ impl Connection {
             stats: Stats::default(),
             span: tracing::debug_span!("h3", side = %side),
         };
+        conn.idle_deadline = conn
+            .config
+            .connection_idle_timeout
+            .and_then(|t| now.checked_add(t));
         let span = conn.span.clone();
         let _entered = span.enter();
         conn.open_critical_streams();
@@ -333,7 +343,13 @@ impl Connection {
 
     /// When [`handle_timeout`](Self::handle_timeout) should be called next, if ever.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.sessions.next_deadline()
+        if self.closed {
+            return None;
+        }
+        match (self.sessions.next_deadline(), self.idle_deadline) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// Advances time: runs the session idle checks that are due.
@@ -341,6 +357,10 @@ impl Connection {
         let span = self.span.clone();
         let _entered = span.enter();
         self.now = now;
+        if self.closed {
+            return;
+        }
+        self.check_connection_idle(now);
         if self.closed {
             return;
         }
@@ -362,6 +382,33 @@ impl Connection {
                 self.close_session_inner(id, 0, "idle timeout", CloseCause::IdleTimeout);
             }
         }
+    }
+
+    /// Closes the connection if it had no session and no request for a whole idle period.
+    fn check_connection_idle(&mut self, now: Instant) {
+        let (Some(deadline), Some(timeout)) =
+            (self.idle_deadline, self.config.connection_idle_timeout)
+        else {
+            return;
+        };
+        if deadline > now {
+            return;
+        }
+        let requests = self
+            .streams
+            .count_recv(|id, r| id.is_client_bidi() && matches!(r, Recv::Request(_)));
+        if std::mem::take(&mut self.used) || self.sessions.len() > 0 || requests > 0 {
+            self.idle_deadline = now.checked_add(timeout);
+            return;
+        }
+        debug!("no session or request for the idle timeout: closing");
+        let reason = "idle connection";
+        self.close(Code::H3_NO_ERROR, reason);
+        self.events.push_back(Event::ConnectionClosed {
+            code: Code::H3_NO_ERROR,
+            reason: reason.into(),
+            local: true,
+        });
     }
 
     /// The transport's stream credit for local streams: the total number of streams of `dir`

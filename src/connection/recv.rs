@@ -231,6 +231,10 @@ impl Connection {
         if !self.streams.mark_peer(id) {
             return Ok(false);
         }
+        if dir == Dir::Bi {
+            // A request or a session's stream: the connection is in use.
+            self.used = true;
+        }
         let state = match (dir, self.side) {
             (Dir::Uni, _) => Recv::UniHeader(UniHeaderReader::new()),
             (Dir::Bi, Side::Server) => {

@@ -603,6 +603,8 @@ impl Connection {
         let Some((s, dropped)) = self.sessions.remove(session) else {
             return false;
         };
+        // The connection's idle period starts over once its last session is gone.
+        self.used = true;
         self.stats.datagrams_dropped = self.stats.datagrams_dropped.saturating_add(dropped as u64);
         for stream in s.streams {
             let mut reset = false;
