@@ -518,3 +518,127 @@ fn server_closes_on_datagrams_beyond_the_peers_stream_limit() {
         "beyond the limit",
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Found by the stateful fuzz targets (fuzz/fuzz_targets/pair.rs, peer_input.rs)
+// ---------------------------------------------------------------------------------------------
+
+fn request_to(path: &str) -> ConnectRequest {
+    ConnectRequest::new(ProtocolToken::WebTransport, "example.com", path)
+}
+
+/// Runs `client` and `server` against each other until nothing moves.
+fn exchange(client: &mut Connection, server: &mut Connection) {
+    loop {
+        let c: Vec<Action> = std::iter::from_fn(|| client.poll_action()).collect();
+        let s: Vec<Action> = std::iter::from_fn(|| server.poll_action()).collect();
+        if c.is_empty() && s.is_empty() {
+            return;
+        }
+        deliver(server, &c);
+        deliver(client, &s);
+    }
+}
+
+fn engines() -> (Connection, Connection) {
+    let now = std::time::Instant::now();
+    let (c, s) = configs(Config::default());
+    (
+        Connection::new(Side::Client, c, now),
+        Connection::new(Side::Server, s, now),
+    )
+}
+
+#[test]
+fn an_oversized_response_head_releases_the_connect_stream() {
+    let (client, server) = configs(Config::default());
+    let mut pair = settled_with_configs(client.with(|c| c.max_field_section_size = 0), server);
+    pair.client.connect(request_to("/big")).expect("connect");
+    pair.run();
+    let session = pair
+        .server_events()
+        .into_iter()
+        .find_map(|e| match e {
+            Event::SessionRequest { session, .. } => Some(session),
+            _ => None,
+        })
+        .expect("request");
+    pair.server
+        .accept(session, ConnectResponse::new(http::StatusCode::OK))
+        .expect("accept");
+    pair.run();
+    assert_eq!(pair.client.session_count(), 0);
+    assert_eq!(pair.client.live_entries().send_streams, 0);
+}
+
+#[test]
+fn cancelling_a_held_connect_does_not_write_it_after_the_reset() {
+    let (mut client, mut server) = engines();
+    // Both before the SETTINGS; draft-15 allows one session at a time, so the second waits.
+    client.connect(request_to("/first")).expect("first");
+    let second = client.connect(request_to("/second")).expect("second");
+    exchange(&mut client, &mut server);
+    client.close_session(second, 0, "").expect("close");
+    let out = collect(&mut client);
+    assert_eq!(
+        out.resets(second.stream()),
+        vec![Code::H3_REQUEST_CANCELLED]
+    );
+    assert!(
+        writes(&out, second.stream()).is_empty(),
+        "{:?}",
+        out.actions
+    );
+    assert_eq!(
+        client.live_entries().send_streams,
+        1,
+        "only the first CONNECT stream"
+    );
+}
+
+#[test]
+fn a_closed_connection_forgets_out_of_order_peer_streams() {
+    let (_, mut server) = engines();
+    // The client's second uni stream (6) arrives before its first (2).
+    server.handle_stream_data(StreamId(6), Bytes::from_static(&[0x01]), false);
+    server.handle_connection_closed(Code::H3_NO_ERROR, "gone");
+    collect(&mut server);
+    assert_eq!(server.live_entries(), wt_proto::LiveEntries::default());
+}
+
+#[test]
+fn a_datagram_held_for_a_refused_connect_is_released() {
+    let (mut client, mut server) = engines();
+    exchange(&mut client, &mut server);
+    let session = client.connect(request_to("/early")).expect("connect");
+    client
+        .send_datagram(session, Bytes::from_static(b"early"))
+        .expect("datagram");
+    // The datagram overtakes the CONNECT; then GOAWAY refuses the request at its HEADERS.
+    let (datagrams, rest): (Vec<Action>, Vec<Action>) = std::iter::from_fn(|| client.poll_action())
+        .partition(|a| matches!(a, Action::SendDatagram { .. }));
+    deliver(&mut server, &datagrams);
+    assert_eq!(server.live_entries().buffered_datagrams, 1);
+    server.goaway();
+    deliver(&mut server, &rest);
+    exchange(&mut client, &mut server);
+    assert_eq!(server.session_count(), 0);
+    assert_eq!(server.live_entries().buffered_datagrams, 0);
+}
+
+#[test]
+fn a_datagram_limit_smaller_than_the_quarter_stream_id_admits_no_datagram() {
+    let mut pair = one_session();
+    let s = SessionId(BIDI_0);
+    pair.client
+        .handle_transport_params(wt_proto::TransportParams::new(Some(0), false));
+    assert_eq!(
+        pair.client.send_datagram(s, Bytes::new()),
+        Err(wt_proto::SessionError::DatagramTooLarge { size: 0, max: 0 })
+    );
+    let sent = collect(&mut pair.client)
+        .actions
+        .iter()
+        .any(|a| matches!(a, Action::SendDatagram { .. }));
+    assert!(!sent);
+}

@@ -282,12 +282,17 @@ impl Connection {
                 self.streams.insert_recv(stream, Recv::Discard);
             }
         } else {
+            // Ended first, so that nothing (a held CONNECT taking the freed slot) sees it live
+            // while its stream is cancelled.
+            info!(%session, code, %reason, "session cancelled locally");
+            self.end_session(session, code, reason, cause);
             if self.streams.has_send(stream) {
                 self.reset_send(stream, Code::H3_REQUEST_CANCELLED);
             }
             if self.streams.has_recv(stream) {
                 self.stop_recv(stream, Code::H3_REQUEST_CANCELLED);
             }
+            return;
         }
         info!(%session, code, %reason, "session closed locally");
         self.end_session(session, code, reason, cause);
@@ -388,13 +393,15 @@ impl Connection {
         if !self.may_send_early(s.state) || s.connect_send_closed {
             return Err(SessionError::InvalidState);
         }
-        if let Some(max) = self.max_datagram_payload(session)
-            && data.len() > max
-        {
-            return Err(SessionError::DatagramTooLarge {
-                size: data.len(),
-                max,
-            });
+        if let Some(limit) = self.transport.max_datagram_size {
+            // The Quarter Stream ID shares the DATAGRAM frame (RFC 9297 §2.1).
+            let prefix = varint::encoded_len(session.quarter());
+            if data.len().saturating_add(prefix) > limit {
+                return Err(SessionError::DatagramTooLarge {
+                    size: data.len(),
+                    max: limit.saturating_sub(prefix),
+                });
+            }
         }
         self.touch(session);
         let mut out = BytesMut::with_capacity(data.len().saturating_add(8));

@@ -189,6 +189,10 @@ impl Connection {
             .connect_streams_in_use()
             .saturating_sub(ids.len() as u64);
         for id in ids {
+            if !self.streams.has_send(id.stream()) {
+                // Being cancelled: its stream is gone already.
+                continue;
+            }
             if self.dialect().is_some() {
                 if live >= self.session_limit() {
                     debug!(session = %id, "CONNECT waits for a session to end");

@@ -641,7 +641,8 @@ impl Connection {
     }
 
     /// Server: `session` will never exist (its request stream was not a CONNECT, or ended
-    /// without one): the streams buffered for it are refused with WT_SESSION_GONE.
+    /// without one): the streams buffered for it are refused with WT_SESSION_GONE and its held
+    /// datagrams dropped.
     fn refuse_early_streams(&mut self, session: SessionId) {
         if self.sessions.contains(session) {
             return;
@@ -657,6 +658,8 @@ impl Connection {
             self.stop_recv(id, Code::WT_SESSION_GONE);
             self.stats.streams_refused = self.stats.streams_refused.saturating_add(1);
         }
+        let dropped = self.sessions.drop_datagrams_of(session);
+        self.stats.datagrams_dropped = self.stats.datagrams_dropped.saturating_add(dropped as u64);
     }
 
     /// Marks activity on a session for the idle timer.

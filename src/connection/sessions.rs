@@ -123,7 +123,7 @@ impl Sessions {
     }
 
     /// Drops the datagrams held for `session`; returns how many.
-    fn drop_datagrams_of(&mut self, session: SessionId) -> usize {
+    pub fn drop_datagrams_of(&mut self, session: SessionId) -> usize {
         let before = self.early_datagrams.len();
         self.early_datagrams.retain(|(s, _)| *s != session);
         before.saturating_sub(self.early_datagrams.len())

@@ -344,6 +344,7 @@ impl Streams {
         self.buffered = 0;
         self.held_requests = 0;
         self.last_fin = None;
+        self.peer = Default::default();
     }
 
     /// Drops the ready queue (the connection closes: nothing more is written).
