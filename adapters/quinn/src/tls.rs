@@ -24,9 +24,8 @@ fn provider() -> Arc<CryptoProvider> {
 /// A fresh ECDSA P-256 certificate for local use and `serverCertificateHashes`; see
 /// [`wt_session::cert::self_signed`].
 pub fn self_signed() -> Result<SelfSigned, TlsError> {
-    wt_session::cert::self_signed("wt-quinn self-signed", || {
-        rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)
-    })
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?;
+    wt_session::cert::self_signed(&key, key.serialize_der(), "wt-quinn self-signed")
 }
 
 /// The transport settings for WebTransport: datagrams on, room for many streams, a 30 s idle

@@ -52,9 +52,8 @@ fn provider() -> Arc<CryptoProvider> {
 /// A fresh ECDSA P-256 certificate for local use and `serverCertificateHashes`; see
 /// [`wt_session::cert::self_signed`].
 pub fn self_signed() -> Result<SelfSigned, TlsError> {
-    wt_session::cert::self_signed("wt-s2n-quic self-signed", || {
-        rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)
-    })
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?;
+    wt_session::cert::self_signed(&key, key.serialize_der(), "wt-s2n-quic self-signed")
 }
 
 /// s2n-tls loads PEM only: DER certificates and keys are re-encoded.

@@ -43,15 +43,14 @@ impl SelfSigned {
 }
 
 /// Makes a self-signed certificate for `localhost`, `127.0.0.1` and `::1`, named `common_name`,
-/// valid from an hour ago for 10 days, with a key from `new_key` (the adapter's crypto backend;
-/// use ECDSA P-256): browsers accept `serverCertificateHashes` only for certificates valid less
+/// valid from an hour ago for 10 days, signed with `key` (from the adapter's crypto backend,
+/// whose PKCS#8 DER is `key_der`; use ECDSA P-256): browsers accept `serverCertificateHashes` only for certificates valid less
 /// than 14 days, with an ECDSA key (W3C WebTransport, "verify a certificate hash").
 pub fn self_signed(
+    key: &impl rcgen::SigningKey,
+    key_der: Vec<u8>,
     common_name: &str,
-    new_key: impl FnOnce() -> Result<rcgen::KeyPair, rcgen::Error>,
 ) -> Result<SelfSigned, TlsError> {
-    let key = new_key()?;
-    let key_der = key.serialize_der();
     let mut params = rcgen::CertificateParams::new(vec![
         "localhost".to_string(),
         "127.0.0.1".to_string(),
@@ -63,7 +62,7 @@ pub fn self_signed(
     params
         .distinguished_name
         .push(rcgen::DnType::CommonName, common_name);
-    let cert = params.self_signed(&key)?.der().clone();
+    let cert = params.self_signed(key)?.der().clone();
     let hash = cert_hash(&cert);
     Ok(SelfSigned {
         cert,

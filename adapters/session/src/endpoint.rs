@@ -146,7 +146,20 @@ impl Endpoint {
         if !transport.is_client() {
             return Err(Error::Invalid("not a client endpoint".into()));
         }
+        let timeout = options.timeout;
         let target = Target::parse(url, options)?;
+        let connecting = self.connect_target(target);
+        match timeout {
+            Some(t) => tokio::time::timeout(t, connecting)
+                .await
+                .unwrap_or(Err(Error::TimedOut)),
+            None => connecting.await,
+        }
+    }
+
+    /// Resolves, connects and opens the session of `target`.
+    async fn connect_target(&self, target: Target) -> Result<Session, Error> {
+        let transport = &self.alive.transport;
         let host = target.host.clone();
         let want_v6 = self.local_addr.is_ipv6();
         let addr = tokio::net::lookup_host((host.as_str(), target.port))

@@ -8,7 +8,7 @@ use wt_proto::{ConnectRequest, ProtocolToken};
 use crate::Error;
 
 /// Options of a client session request.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct ConnectOptions {
     /// Application protocols to offer (`WT-Available-Protocols`).
     pub protocols: Vec<String>,
@@ -16,6 +16,21 @@ pub struct ConnectOptions {
     pub origin: Option<String>,
     /// More request header fields.
     pub headers: HeaderMap,
+    /// How long resolving the host, the QUIC handshake, the server's SETTINGS and its response
+    /// may take together before `connect` fails with [`Error::TimedOut`](crate::Error::TimedOut)
+    /// (default 10 s; `None`: no limit).
+    pub timeout: Option<std::time::Duration>,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        Self {
+            protocols: Vec::new(),
+            origin: None,
+            headers: HeaderMap::new(),
+            timeout: Some(std::time::Duration::from_secs(10)),
+        }
+    }
 }
 
 /// A parsed session URL.
