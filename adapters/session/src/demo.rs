@@ -45,6 +45,13 @@ pub fn open_payload() -> Bytes {
     (0..OPEN_LEN).map(|i| b'a' + (i % 26) as u8).collect()
 }
 
+/// Sessions the registry remembers at most (it starts over when full).
+pub const MAX_RECORDS: usize = 10_000;
+/// The longest session id the registry remembers (a longer one is not recorded).
+pub const MAX_ID_LEN: usize = 64;
+/// Reset codes remembered per session (later ones are not recorded).
+pub const MAX_RESETS: usize = 64;
+
 /// What the server remembers about a session with an id.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Record {
@@ -52,6 +59,15 @@ pub struct Record {
     pub closed: Option<(u32, String)>,
     /// Codes of the client's stream resets, in order.
     pub resets: Vec<u32>,
+}
+
+impl Record {
+    /// Remembers a reset code, up to [`MAX_RESETS`].
+    fn record_reset(&mut self, code: u32) {
+        if self.resets.len() < MAX_RESETS {
+            self.resets.push(code);
+        }
+    }
 }
 
 /// Session records by id, shared by the sessions of one server.
@@ -63,9 +79,12 @@ pub struct Registry {
 
 impl Registry {
     fn update(&self, id: &str, f: impl FnOnce(&mut Record)) {
+        if id.len() > MAX_ID_LEN {
+            return;
+        }
         let mut map = self.records.lock().unwrap_or_else(|e| e.into_inner());
         // Bounded: the oldest entries do not matter for a demo, but memory must not grow forever.
-        if map.len() >= 10_000 && !map.contains_key(id) {
+        if map.len() >= MAX_RECORDS && !map.contains_key(id) {
             map.clear();
         }
         f(map.entry(id.to_string()).or_default());
@@ -311,7 +330,7 @@ async fn echo_uni(
             }
             Err(Error::Reset(code)) => {
                 if let Some(id) = &id {
-                    registry.update(id, |r| r.resets.push(code));
+                    registry.update(id, |r| r.record_reset(code));
                 }
                 if let Some(mut s) = send {
                     let _ = s.reset(code);
@@ -342,12 +361,33 @@ async fn echo_bi(
             }
             Err(Error::Reset(code)) => {
                 if let Some(id) = &id {
-                    registry.update(id, |r| r.resets.push(code));
+                    registry.update(id, |r| r.record_reset(code));
                 }
                 let _ = send.reset(code);
                 return;
             }
             Err(_) => return,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registry_is_bounded() {
+        let r = Registry::default();
+        for i in 0..2 * MAX_RESETS {
+            r.update("a", |rec| rec.record_reset(i as u32));
+        }
+        assert_eq!(r.get("a").map(|rec| rec.resets.len()), Some(MAX_RESETS));
+        r.update(&"x".repeat(MAX_ID_LEN + 1), |_| {});
+        assert_eq!(r.get(&"x".repeat(MAX_ID_LEN + 1)), None);
+        for i in 0..MAX_RECORDS + 1 {
+            r.update(&i.to_string(), |_| {});
+        }
+        let len = r.records.lock().map(|m| m.len()).unwrap_or(0);
+        assert!(len <= MAX_RECORDS, "{len}");
     }
 }
