@@ -47,6 +47,14 @@ pub enum Action {
         /// The error code.
         code: Code,
     },
+    /// Read `stream` again. Its receive budget
+    /// ([`Connection::recv_budget`](crate::Connection::recv_budget)) reached 0 and has room
+    /// now; a transport that stopped reading at 0 waits for this one signal (it comes once per
+    /// time the budget ran out).
+    ResumeReading {
+        /// The stream.
+        stream: StreamId,
+    },
     /// Send a QUIC DATAGRAM with this payload (Quarter Stream ID included).
     SendDatagram {
         /// The complete DATAGRAM frame payload.

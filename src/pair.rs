@@ -240,6 +240,8 @@ impl Pair {
                 ));
                 self.peer(from).handle_connection_closed(code, &reason);
             }
+            // The pair delivers everything at once, whatever the budget: nothing to resume.
+            Action::ResumeReading { .. } => {}
         }
     }
 

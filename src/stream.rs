@@ -107,6 +107,9 @@ pub(crate) struct WtRecv {
     pub buffered: bool,
     /// The received payload.
     pub buf: RecvBuffer,
+    /// The buffer reached its limit: the transport stopped reading, and is told to resume
+    /// once there is room.
+    pub starved: bool,
 }
 
 /// An HTTP request stream (a client-initiated bidirectional stream at the server, or our own
@@ -124,6 +127,28 @@ pub(crate) struct RequestRecv {
     pub trailers_seen: bool,
     /// The WebTransport session carried by this stream, once known.
     pub session: Option<SessionId>,
+    /// The held bytes reached their limit: the transport stopped reading, and is told to
+    /// resume once the request is read.
+    pub starved: bool,
+}
+
+impl RequestRecv {
+    /// A request stream before its first frame, reading frames with `frames`, holding its bytes
+    /// in `held` before the peer's SETTINGS, of `session` when it is our own CONNECT stream.
+    pub fn new(
+        frames: FrameDecoder,
+        held: Option<(BytesMut, bool)>,
+        session: Option<SessionId>,
+    ) -> Self {
+        Self {
+            frames,
+            held,
+            headers_seen: false,
+            trailers_seen: false,
+            session,
+            starved: false,
+        }
+    }
 }
 
 /// What the receive side of a stream is doing.

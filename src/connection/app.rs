@@ -65,13 +65,11 @@ impl Connection {
         self.streams.insert_send(stream, SendStream::new(None));
         self.streams.insert_recv(
             stream,
-            Recv::Request(Box::new(RequestRecv {
-                frames: self.frame_decoder(false),
-                held: None,
-                headers_seen: false,
-                trailers_seen: false,
-                session: Some(session),
-            })),
+            Recv::Request(Box::new(RequestRecv::new(
+                self.frame_decoder(false),
+                None,
+                Some(session),
+            ))),
         );
         self.stats.sessions_created = self.stats.sessions_created.saturating_add(1);
         if self.peer_settings.is_some() {
@@ -470,6 +468,7 @@ impl Connection {
                     session,
                     buffered: false,
                     buf: Default::default(),
+                    starved: false,
                 }),
             );
         }
@@ -549,6 +548,11 @@ impl Connection {
         if let Some(chunk) = w.buf.take(max.max(1)) {
             if !w.buf.is_readable() {
                 w.buf.signalled = false;
+            }
+            if w.starved && w.buf.len < self.config.stream_recv_buffer {
+                w.starved = false;
+                self.actions
+                    .push_back(crate::action::Action::ResumeReading { stream });
             }
             self.touch(session);
             return Ok(Some(chunk));

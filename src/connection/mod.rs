@@ -321,6 +321,13 @@ impl Connection {
         self.close_action.take()
     }
 
+    /// Whether [`poll_action`](Self::poll_action) has something: after an application call
+    /// (a read may let a full stream resume, a write queue bytes), the transport's driver
+    /// needs a wake-up only then.
+    pub fn has_actions(&self) -> bool {
+        !self.actions.is_empty() || self.streams.ready_len() > 0 || self.close_action.is_some()
+    }
+
     /// How many more received datagrams the engine queues for the application before it
     /// drops them ([`Config::max_queued_datagrams`](crate::Config::max_queued_datagrams) minus
     /// the undrained `Event::Datagram`s). A transport should stop feeding datagrams at 0, leave

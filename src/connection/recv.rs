@@ -248,23 +248,19 @@ impl Connection {
                 } else {
                     None
                 };
-                Recv::Request(Box::new(RequestRecv {
-                    frames: self.frame_decoder(true),
+                Recv::Request(Box::new(RequestRecv::new(
+                    self.frame_decoder(true),
                     held,
-                    headers_seen: false,
-                    trailers_seen: false,
-                    session: None,
-                }))
+                    None,
+                )))
             }
             (Dir::Bi, Side::Client) => {
                 // Server-initiated bidi streams exist only as WebTransport streams.
-                Recv::Request(Box::new(RequestRecv {
-                    frames: self.frame_decoder(true),
-                    held: None,
-                    headers_seen: false,
-                    trailers_seen: false,
-                    session: None,
-                }))
+                Recv::Request(Box::new(RequestRecv::new(
+                    self.frame_decoder(true),
+                    None,
+                    None,
+                )))
             }
         };
         self.streams.insert_recv(id, state);

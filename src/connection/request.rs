@@ -56,6 +56,8 @@ impl Connection {
             held.extend_from_slice(data);
             data.clear();
             *held_fin |= fin;
+            // At the limit the transport stops reading until the request is replayed.
+            req.starved |= held.len() >= self.config.max_held_request_bytes;
             return Ok(Some(Recv::Request(req)));
         }
         while let Some(event) = req.frames.decode(data)? {
@@ -170,9 +172,15 @@ impl Connection {
             if self.closed {
                 return;
             }
+            let starved = matches!(self.streams.recv(id), Some(Recv::Request(r)) if r.starved);
             let Some((bytes, fin)) = self.streams.take_held(id) else {
                 continue;
             };
+            if starved {
+                // Read like any request from here on: no budget limit.
+                self.actions
+                    .push_back(crate::action::Action::ResumeReading { stream: id });
+            }
             if let Err(e) = self.on_stream_data(id, bytes, fin) {
                 self.fail(e);
             }

@@ -6,6 +6,7 @@ use tracing::debug;
 
 use super::Connection;
 use crate::Dir;
+use crate::action::Action;
 use crate::error::{Code, InputError, ProtocolError};
 use crate::event::Event;
 use crate::id::{SessionId, StreamId};
@@ -82,6 +83,7 @@ impl Connection {
             session,
             buffered,
             buf: RecvBuffer::default(),
+            starved: false,
         })))
     }
 
@@ -94,6 +96,15 @@ impl Connection {
         let was_readable = w.buf.is_readable();
         w.buf.push(data);
         w.buf.fin |= fin;
+        let limit = if w.buffered {
+            self.config.max_buffered_stream_bytes
+        } else {
+            self.config.stream_recv_buffer
+        };
+        if w.buf.len >= limit {
+            // The transport stops reading here (`recv_budget` is 0) until `ResumeReading`.
+            w.starved = true;
+        }
         if w.buffered {
             return;
         }
@@ -123,6 +134,11 @@ impl Connection {
             let readable = w.buf.is_readable();
             if readable {
                 w.buf.signalled = true;
+            }
+            // Its limit grew from the held streams' to the established ones'.
+            if w.starved && w.buf.len < self.config.stream_recv_buffer {
+                w.starved = false;
+                self.actions.push_back(Action::ResumeReading { stream: id });
             }
             self.events.push_back(Event::StreamOpened {
                 session,

@@ -1,13 +1,12 @@
 //! The sans-IO pairing of a `quinn_proto::Connection` with a `wt_proto::Connection`.
 //!
-//! [`Translator`] holds the little state the translation needs (stream credit, starved streams)
+//! [`Translator`] holds the little state the translation needs (stream credit, datagrams pending)
 //! and moves things both ways: quinn events and stream data into the engine's `handle_*` calls,
 //! and the engine's [`Action`]s into quinn calls. It holds no protocol logic.
 //! [`Http3Connection`] owns both connections and a translator, for custom event loops; the
 //! tokio driver uses a [`Translator`] directly because its engine lives in a shared lock.
 
 use std::time::Instant;
-use wt_proto::id::IdSet;
 use wt_session::{OpenAhead, TransportClose};
 
 use bytes::{Bytes, BytesMut};
@@ -71,9 +70,6 @@ pub struct Translator {
     connected: bool,
     /// quinn streams opened ahead of the engine (its stream credit).
     credit: OpenAhead,
-    /// Streams whose reading stopped because the engine's budget was 0.
-    starved: IdSet<StreamId>,
-    newly_starved: Vec<StreamId>,
     lost: Option<TransportClose>,
     /// A client-initiated bidi stream's send side (a request or CONNECT stream, on a client)
     /// was fully acknowledged since the last `take_request_stream_finished`.
@@ -94,8 +90,6 @@ impl Translator {
         Self {
             connected: false,
             credit: OpenAhead::new(OPEN_AHEAD),
-            starved: IdSet::default(),
-            newly_starved: Vec::new(),
             lost: None,
             request_stream_finished: false,
             datagrams_pending: false,
@@ -110,11 +104,6 @@ impl Translator {
     /// How the connection ended, once it did.
     pub fn lost(&self) -> Option<&TransportClose> {
         self.lost.as_ref()
-    }
-
-    /// Streams that stopped being read for lack of engine budget since the last call.
-    pub fn take_newly_starved(&mut self) -> Vec<StreamId> {
-        std::mem::take(&mut self.newly_starved)
     }
 
     /// Whether a client-initiated bidi stream's send side was fully acknowledged since the
@@ -271,13 +260,8 @@ impl Translator {
         loop {
             let budget = engine.recv_budget(stream);
             if budget == 0 {
+                // The engine says `ResumeReading` when there is room again.
                 trace!(%stream, "engine buffer full: reading paused");
-                // Reported every time, not only when newly paused: the session layer forgets a
-                // stream once the application read from it, and a pass that refills the
-                // buffer before `retry_starved` ran must pause it there again, or no one
-                // would resume reading it.
-                self.starved.insert(stream);
-                self.newly_starved.push(stream);
                 break;
             }
             match chunks.next(budget) {
@@ -296,23 +280,6 @@ impl Translator {
         let _ = chunks.finalize();
     }
 
-    /// Reads the starved streams that have engine budget again.
-    pub fn retry_starved(&mut self, quic: &mut quinn_proto::Connection, engine: &mut Connection) {
-        if self.starved.is_empty() {
-            return;
-        }
-        let ready: Vec<StreamId> = self
-            .starved
-            .iter()
-            .copied()
-            .filter(|s| engine.recv_budget(*s) > 0)
-            .collect();
-        for s in ready {
-            self.starved.remove(&s);
-            self.read_stream(quic, engine, s);
-        }
-    }
-
     /// Executes the engine's pending actions on quinn. Does nothing before the handshake.
     pub fn flush(
         &mut self,
@@ -323,7 +290,6 @@ impl Translator {
         if !self.connected || self.lost.is_some() {
             return;
         }
-        self.retry_starved(quic, engine);
         while let Some(action) = engine.poll_action() {
             self.execute(quic, engine, action, now);
         }
@@ -385,8 +351,8 @@ impl Translator {
             }
             Action::StopSending { stream, code } => {
                 let _ = quic.recv_stream(to_quinn(stream)).stop(varint(code));
-                self.starved.remove(&stream);
             }
+            Action::ResumeReading { stream } => self.read_stream(quic, engine, stream),
             Action::SendDatagram { data } => {
                 if let Err(e) = quic.datagrams().send(data, true) {
                     debug!(error = %e, "datagram dropped by the transport");
@@ -497,8 +463,6 @@ impl Http3Connection {
         }
         self.translator
             .recv_datagrams(&mut self.quic, &mut self.engine, usize::MAX);
-        // Reading resumes on its own here: there is no session layer to tell us.
-        self.translator.take_newly_starved();
     }
 
     /// Whether the QUIC connection is fully closed and can be dropped.

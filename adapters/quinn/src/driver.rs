@@ -590,12 +590,8 @@ impl Driver {
                 if let Some(lost) = c.tr.lost() {
                     g.set_transport_error(lost.error());
                 }
-                let _ = g.take_unstarved();
                 c.tr.flush(&mut c.quic, &mut g.engine, now);
                 g.datagrams_flushed();
-                for s in c.tr.take_newly_starved() {
-                    g.mark_starved(s);
-                }
                 c.tr.report_transport(&mut c.quic, &mut g.engine);
                 g.process_events();
                 while c.tr.datagrams_pending() {

@@ -10,8 +10,7 @@
 //!   s2n-quic opens the stream.
 //! * Reading: never more than `recv_budget` bytes are handed to the engine; the rest of an
 //!   s2n-quic chunk waits in a one-chunk slot, and a stream whose budget is 0 is not polled
-//!   until the application reads (wt-session's starved/unstarved protocol), so QUIC flow
-//!   control holds the sender.
+//!   until the engine says `ResumeReading`, so QUIC flow control holds the sender.
 //! * Writing: a chunk s2n-quic cannot take goes back to the engine (`handle_write_blocked`);
 //!   `poll_send_ready` tells when to call `handle_stream_writable`. No queue in between.
 
@@ -301,7 +300,6 @@ impl ConnDriver {
         // Reading feeds the engine, whose actions may open streams that must be read (their
         // receive halves register their wakers only when polled), and so on.
         for round in 0.. {
-            self.to_read.extend(g.take_unstarved());
             let mut reads = std::mem::take(&mut self.to_read);
             reads.sort_unstable();
             reads.dedup();
@@ -559,8 +557,8 @@ impl ConnDriver {
         loop {
             let budget = g.engine.recv_budget(id);
             if budget == 0 {
+                // The engine says `ResumeReading` when there is room again.
                 trace!(%id, "engine buffer full: reading paused");
-                g.mark_starved(id);
                 break;
             }
             let mut chunk = match leftover.take() {
@@ -705,6 +703,8 @@ impl ConnDriver {
                     let _ = e.stream.stop_sending(app(code));
                 }
             }
+            // Read in the next round of the pass.
+            Action::ResumeReading { stream } => self.to_read.push(stream),
             Action::SendDatagram { data } => {
                 let r = self
                     .handle

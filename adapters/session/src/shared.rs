@@ -11,7 +11,7 @@
 //!    `engine.poll_event()` into the queues below and wakes the tasks concerned. Take new server
 //!    requests with [`Inner::take_request`].
 //! 3. Whenever the callback fires (an application call changed the engine), lock and do the
-//!    same: execute actions, read streams that were starved ([`Inner::take_unstarved`]).
+//!    same: execute actions (among them `ResumeReading`, after a read gave a full stream room).
 //! 4. Tell the session layer why the transport ended with [`Inner::set_transport_error`]
 //!    before calling `engine.handle_connection_closed`.
 
@@ -60,8 +60,6 @@ impl Shared {
                 conn_error: None,
                 transport_error: None,
                 datagram_limit,
-                starved: IdSet::default(),
-                unstarved: Vec::new(),
                 had_session: false,
                 datagram_space: None,
                 datagram_unflushed: 0,
@@ -172,8 +170,6 @@ pub struct Inner {
     conn_error: Option<Error>,
     transport_error: Option<Error>,
     pub(crate) datagram_limit: usize,
-    starved: IdSet<StreamId>,
-    unstarved: Vec<StreamId>,
     had_session: bool,
     /// Bytes the transport's datagram send buffer had room for when the driver last looked
     /// (`None`: the transport does not say, and waiting sends do not wait).
@@ -488,25 +484,6 @@ impl Inner {
         self.datagram_unflushed = self.datagram_unflushed.saturating_add(size);
     }
 
-    /// The driver stopped reading `stream` because its budget was 0.
-    pub fn mark_starved(&mut self, stream: StreamId) {
-        self.starved.insert(stream);
-    }
-
-    /// Starved streams the application has read from since: the driver should read them now.
-    pub fn take_unstarved(&mut self) -> Vec<StreamId> {
-        std::mem::take(&mut self.unstarved)
-    }
-
-    pub(crate) fn on_app_read(&mut self, stream: StreamId) -> bool {
-        if self.starved.remove(&stream) {
-            self.unstarved.push(stream);
-            true
-        } else {
-            false
-        }
-    }
-
     /// Whether no session is alive or pending (and at least one existed): a client driver may
     /// close the connection.
     pub fn all_sessions_ended(&self) -> bool {
@@ -545,15 +522,13 @@ impl Inner {
             .streams
             .get(&id)
             .is_some_and(|s| !s.send_handle && !s.recv_handle && !s.unaccepted);
-        if remove {
-            if let Some(st) = self.streams.remove(&id)
-                && let Some(session) = st.session
-                && let Some(s) = self.sessions.get_mut(&session)
-            {
-                s.streams.remove(&id);
-                self.release_session(session);
-            }
-            self.starved.remove(&id);
+        if remove
+            && let Some(st) = self.streams.remove(&id)
+            && let Some(session) = st.session
+            && let Some(s) = self.sessions.get_mut(&session)
+        {
+            s.streams.remove(&id);
+            self.release_session(session);
         }
     }
 

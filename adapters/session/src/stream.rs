@@ -234,7 +234,8 @@ impl RecvStream {
         }
         match g.engine.read(self.id, max) {
             Ok(Some(chunk)) => {
-                let wake = g.on_app_read(self.id);
+                // A read that gave a full stream room again queued `ResumeReading`.
+                let wake = g.engine.has_actions();
                 drop(g);
                 if wake {
                     self.shared.wake_driver();

@@ -15,15 +15,21 @@ async fn connect_to_silence(stack: Stack) {
     let server = demo_server(stack);
     let client = server.client(stack);
     let silent = UdpSocket::bind("127.0.0.1:0".parse::<SocketAddr>().unwrap()).unwrap();
-    let url = format!("https://localhost:{}/echo", silent.local_addr().unwrap().port());
+    let url = format!(
+        "https://localhost:{}/echo",
+        silent.local_addr().unwrap().port()
+    );
     let options = ConnectOptions {
         timeout: Some(Duration::from_millis(500)),
         ..ConnectOptions::default()
     };
     let start = Instant::now();
-    let r = tokio::time::timeout(Duration::from_secs(10), client.0.connect_with(&url, options))
-        .await
-        .expect("connect returns by itself");
+    let r = tokio::time::timeout(
+        Duration::from_secs(10),
+        client.0.connect_with(&url, options),
+    )
+    .await
+    .expect("connect returns by itself");
     assert!(matches!(r, Err(Error::TimedOut)), "{stack:?}: {r:?}");
     let took = start.elapsed();
     assert!(

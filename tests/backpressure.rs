@@ -1,0 +1,90 @@
+//! One backpressure signal: a transport reads a stream no further than `recv_budget`, and the
+//! engine says `ResumeReading` once when a stream whose budget reached 0 has room again.
+
+mod common;
+
+use common::*;
+
+/// The `ResumeReading` actions in `out`.
+fn resumes(out: &Outcome) -> Vec<StreamId> {
+    out.actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::ResumeReading { stream } => Some(*stream),
+            _ => None,
+        })
+        .collect()
+}
+
+fn wt_uni(session: u64, payload: &[u8]) -> Bytes {
+    let mut bytes = UniStreamHeader::WebTransport(session).to_bytes().to_vec();
+    bytes.extend_from_slice(payload);
+    Bytes::from(bytes)
+}
+
+#[test]
+fn a_read_resumes_a_full_stream_once() {
+    let (client, _) = configs(Config::default());
+    let (_, server) = configs(Config::default().with(|c| c.stream_recv_buffer = 1000));
+    let mut pair = settled_with_configs(client, server);
+    establish(&mut pair, "/full");
+    pair.server
+        .handle_stream_data(CLIENT_UNI_A, wt_uni(0, &[7; 1000]), false);
+    assert_eq!(pair.server.recv_budget(CLIENT_UNI_A), 0);
+    assert!(resumes(&collect(&mut pair.server)).is_empty());
+    let chunk = pair
+        .server
+        .read(CLIENT_UNI_A, 400)
+        .expect("read")
+        .expect("data");
+    assert_eq!(chunk.len(), 400);
+    assert_eq!(pair.server.recv_budget(CLIENT_UNI_A), 400);
+    assert_eq!(resumes(&collect(&mut pair.server)), vec![CLIENT_UNI_A]);
+    // Once per time the budget ran out.
+    pair.server.read(CLIENT_UNI_A, 100).expect("read");
+    assert!(resumes(&collect(&mut pair.server)).is_empty());
+}
+
+#[test]
+fn accepting_the_session_resumes_its_full_held_stream() {
+    let (client, _) = configs(Config::default());
+    let (_, server) = configs(Config::default().with(|c| c.max_buffered_stream_bytes = 100));
+    let mut pair = settled_with_configs(client, server);
+    pair.server
+        .handle_stream_data(BIDI_0, Bytes::from(default_connect()), false);
+    collect(&mut pair.server);
+    pair.server
+        .handle_stream_data(CLIENT_UNI_A, wt_uni(0, &[1; 100]), false);
+    assert_eq!(pair.server.recv_budget(CLIENT_UNI_A), 0);
+    pair.server
+        .accept(
+            SessionId(BIDI_0),
+            ConnectResponse::new(http::StatusCode::OK),
+        )
+        .expect("accept");
+    assert!(pair.server.recv_budget(CLIENT_UNI_A) > 0);
+    assert_eq!(resumes(&collect(&mut pair.server)), vec![CLIENT_UNI_A]);
+}
+
+#[test]
+fn the_clients_settings_resume_a_full_held_request() {
+    // Before the client's SETTINGS the server holds request bytes; at the limit the transport
+    // stops reading, and nothing but the engine can tell it to go on.
+    let mut pair = fresh();
+    let limit = Config::default().max_held_request_bytes;
+    let connect = default_connect();
+    let mut bytes = connect.clone();
+    bytes.resize(limit, 0);
+    pair.server
+        .handle_stream_data(BIDI_0, Bytes::from(bytes[..limit].to_vec()), false);
+    assert_eq!(pair.server.recv_budget(BIDI_0), 0);
+    assert!(resumes(&collect(&mut pair.server)).is_empty());
+    pair.server.handle_stream_data(
+        CLIENT_CONTROL,
+        Bytes::from(control_stream(&client_settings())),
+        false,
+    );
+    let out = collect(&mut pair.server);
+    assert_eq!(resumes(&out), vec![BIDI_0]);
+    assert!(pair.server.recv_budget(BIDI_0) > 0);
+}
