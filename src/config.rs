@@ -65,6 +65,13 @@ pub struct Config {
     /// Bytes the engine holds per stream until the application reads them; the transport reads
     /// no more than this ([`Connection::recv_budget`](crate::Connection::recv_budget)).
     pub stream_recv_buffer: usize,
+    /// The memory budget of the connection: bytes held for the application in all (unread
+    /// stream data, accepted or held for a session not yet established; request bytes held
+    /// before the peer's SETTINGS; datagrams held before their session or queued as events).
+    /// At the budget [`recv_budget`](crate::Connection::recv_budget) is 0 for every stream, so
+    /// QUIC flow control holds the peer, and received datagrams are dropped; reading resumes
+    /// (`Action::ResumeReading`) as the application takes data.
+    pub max_connection_buffer: usize,
     /// Bytes held per CONNECT stream before the server accepts the session (capsules may not be
     /// interpreted earlier). Over it the request is reset with H3_EXCESSIVE_LOAD.
     pub max_connect_stream_buffer: usize,
@@ -103,6 +110,7 @@ impl Default for Config {
             stream_send_buffer: 1024 * 1024,
             stream_recv_buffer: 256 * 1024,
             max_connect_stream_buffer: 16 * 1024,
+            max_connection_buffer: 16 * 1024 * 1024,
             session_idle_timeout: None,
             connection_idle_timeout: Some(Duration::from_secs(30)),
             grease: true,

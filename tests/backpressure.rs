@@ -88,3 +88,83 @@ fn the_clients_settings_resume_a_full_held_request() {
     assert_eq!(resumes(&out), vec![BIDI_0]);
     assert!(pair.server.recv_budget(BIDI_0) > 0);
 }
+
+/// Feeds `stream` as a transport would: no more than its budget, in chunks of at most 1000.
+fn feed_within_budget(conn: &mut Connection, stream: StreamId, mut data: Bytes) -> Bytes {
+    loop {
+        let budget = conn.recv_budget(stream);
+        if budget == 0 || data.is_empty() {
+            return data;
+        }
+        let n = budget.min(1000).min(data.len());
+        conn.handle_stream_data(stream, data.split_to(n), false);
+    }
+}
+
+#[test]
+fn the_connection_budget_bounds_what_all_streams_hold() {
+    let (client, _) = configs(Config::default());
+    let (_, server) = configs(Config::default().with(|c| {
+        c.stream_recv_buffer = 8_000;
+        c.max_connection_buffer = 10_000;
+    }));
+    let mut pair = settled_with_configs(client, server);
+    establish(&mut pair, "/budget");
+    let [a, b, c] = [CLIENT_UNI_A, CLIENT_UNI_B, CLIENT_UNI_C];
+    let left_a = feed_within_budget(&mut pair.server, a, wt_uni(0, &[1; 20_000]));
+    let left_b = feed_within_budget(&mut pair.server, b, wt_uni(0, &[2; 20_000]));
+    let left_c = feed_within_budget(&mut pair.server, c, wt_uni(0, &[3; 20_000]));
+    assert!(
+        pair.server.buffered_bytes() <= 10_000,
+        "{}",
+        pair.server.buffered_bytes()
+    );
+    assert!(!left_c.is_empty() && pair.server.recv_budget(c) == 0);
+    assert!(resumes(&collect(&mut pair.server)).is_empty());
+    // The application reads from `a`: `a` (at its own limit) and the waiting streams resume.
+    pair.server.read(a, 3_000).expect("read").expect("data");
+    let mut resumed = resumes(&collect(&mut pair.server));
+    resumed.sort();
+    assert!(resumed.contains(&a) && resumed.contains(&c), "{resumed:?}");
+    // Nobody is ever given more than the budget.
+    let _ = feed_within_budget(&mut pair.server, c, left_c);
+    let _ = feed_within_budget(&mut pair.server, b, left_b);
+    let _ = feed_within_budget(&mut pair.server, a, left_a);
+    assert!(
+        pair.server.buffered_bytes() <= 10_000,
+        "{}",
+        pair.server.buffered_bytes()
+    );
+    // Reading everything and closing returns the budget.
+    for s in [a, b, c] {
+        while let Ok(Some(_)) = pair.server.read(s, usize::MAX) {}
+    }
+    assert_eq!(pair.server.buffered_bytes(), 0);
+}
+
+#[test]
+fn datagrams_over_the_connection_budget_are_dropped() {
+    let (client, _) = configs(Config::default());
+    let (_, server) = configs(Config::default().with(|c| c.max_connection_buffer = 2_500));
+    let mut pair = settled_with_configs(client, server);
+    let s = establish(&mut pair, "/dgram");
+    for _ in 0..5 {
+        pair.client
+            .send_datagram(s, Bytes::from(vec![9u8; 1000]))
+            .expect("send");
+    }
+    pair.run();
+    let got = pair
+        .server_events()
+        .into_iter()
+        .filter(|e| matches!(e, Event::Datagram { .. }))
+        .count();
+    // Two fit; the rest find the budget spent by the two not yet taken, and are dropped.
+    assert_eq!(got, 2);
+    assert_eq!(pair.server.stats().datagrams_dropped, 3);
+    assert_eq!(
+        pair.server.buffered_bytes(),
+        0,
+        "polled events left the budget"
+    );
+}

@@ -554,6 +554,7 @@ impl Connection {
                 self.actions
                     .push_back(crate::action::Action::ResumeReading { stream });
             }
+            self.streams.bytes_out(chunk.len());
             self.touch(session);
             return Ok(Some(chunk));
         }

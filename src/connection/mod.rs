@@ -97,6 +97,8 @@ pub struct Connection {
     events: VecDeque<Event>,
     /// Datagram events not yet polled.
     queued_datagrams: usize,
+    /// Their bytes.
+    queued_datagram_bytes: usize,
     stats: Stats,
     /// The connection's tracing span; every entry point runs inside it.
     span: tracing::Span,
@@ -133,6 +135,7 @@ impl Connection {
             close_action: None,
             events: VecDeque::new(),
             queued_datagrams: 0,
+            queued_datagram_bytes: 0,
             stats: Stats::default(),
             span: tracing::debug_span!("h3", side = %side),
         };
@@ -299,6 +302,9 @@ impl Connection {
 
     /// The next action for the transport, in order.
     pub fn poll_action(&mut self) -> Option<Action> {
+        if self.streams.any_waiting() {
+            self.resume_waiting();
+        }
         if let Some(a) = self.actions.pop_front() {
             self.streams.forget_last_fin();
             return Some(a);
@@ -321,11 +327,44 @@ impl Connection {
         self.close_action.take()
     }
 
+    /// Bytes held for the application, counted against
+    /// [`Config::max_connection_buffer`](crate::Config::max_connection_buffer).
+    #[inline]
+    pub fn buffered_bytes(&self) -> usize {
+        self.streams
+            .held_bytes()
+            .saturating_add(self.queued_datagram_bytes)
+            .saturating_add(self.sessions.held_datagram_bytes())
+    }
+
+    /// What is left of the connection's memory budget.
+    #[inline]
+    fn connection_room(&self) -> usize {
+        self.config
+            .max_connection_buffer
+            .saturating_sub(self.buffered_bytes())
+    }
+
+    /// Tells the streams that waited for room to read again, if there is room (checked when
+    /// the transport polls actions: room comes back as the application takes data).
+    #[cold]
+    #[inline(never)]
+    fn resume_waiting(&mut self) {
+        if self.connection_room() > 0 {
+            for stream in self.streams.take_waiting() {
+                self.actions.push_back(Action::ResumeReading { stream });
+            }
+        }
+    }
+
     /// Whether [`poll_action`](Self::poll_action) has something: after an application call
     /// (a read may let a full stream resume, a write queue bytes), the transport's driver
     /// needs a wake-up only then.
     pub fn has_actions(&self) -> bool {
-        !self.actions.is_empty() || self.streams.ready_len() > 0 || self.close_action.is_some()
+        !self.actions.is_empty()
+            || self.streams.ready_len() > 0
+            || self.close_action.is_some()
+            || (self.streams.any_waiting() && self.connection_room() > 0)
     }
 
     /// How many more received datagrams the engine queues for the application before it
@@ -342,8 +381,9 @@ impl Connection {
     /// The next application event.
     pub fn poll_event(&mut self) -> Option<Event> {
         let ev = self.events.pop_front()?;
-        if matches!(ev, Event::Datagram { .. }) {
+        if let Event::Datagram { data, .. } = &ev {
             self.queued_datagrams = self.queued_datagrams.saturating_sub(1);
+            self.queued_datagram_bytes = self.queued_datagram_bytes.saturating_sub(data.len());
         }
         Some(ev)
     }

@@ -37,8 +37,12 @@ impl Connection {
     /// How many bytes the transport should read from `stream` now: the room left in the
     /// stream's buffer. A transport that reads no more than this keeps the engine's memory
     /// bounded and leaves QUIC flow control to hold the peer.
-    pub fn recv_budget(&self, stream: StreamId) -> usize {
-        match self.streams.recv(stream) {
+    ///
+    /// The connection's budget ([`Config::max_connection_buffer`](crate::Config)) caps it too.
+    /// A stream that gets 0 is told to read again with [`Action::ResumeReading`] once it has
+    /// room, whichever limit it hit, so a transport that stops reading at 0 loses nothing.
+    pub fn recv_budget(&mut self, stream: StreamId) -> usize {
+        let own = match self.streams.recv(stream) {
             Some(Recv::Wt(w)) => {
                 let limit = if w.buffered {
                     self.config.max_buffered_stream_bytes
@@ -52,10 +56,19 @@ impl Connection {
                     .config
                     .max_held_request_bytes
                     .saturating_sub(held.len()),
-                None => usize::MAX,
+                // Parsed as it comes, but its first bytes may open a WebTransport stream.
+                None => self.config.max_buffered_stream_bytes,
             },
-            _ => usize::MAX,
+            // A new stream, or one whose type is not known yet: it may be WebTransport.
+            None | Some(Recv::UniHeader(_)) => self.config.max_buffered_stream_bytes,
+            // Consumed as it arrives.
+            Some(_) => return usize::MAX,
+        };
+        let room = self.connection_room();
+        if own > 0 && room == 0 {
+            self.streams.wait_for_room(stream);
         }
+        own.min(room)
     }
 
     /// The peer reset its send side of `stream` with `code`.
@@ -402,6 +415,7 @@ impl Connection {
         Ok(())
     }
 
+    #[inline]
     pub(super) fn on_datagram(&mut self, session: SessionId, data: Bytes) {
         match self.sessions.state(session) {
             Some(SessionState::Established) if self.datagrams_enabled() => {
@@ -448,11 +462,15 @@ impl Connection {
         matches!(self.streams.recv(stream), Some(Recv::Request(r)) if r.headers_seen && r.session.is_none())
     }
 
+    #[inline]
     pub(super) fn deliver_datagram(&mut self, session: SessionId, data: Bytes) {
-        if self.queued_datagrams >= self.config.max_queued_datagrams {
+        if self.queued_datagrams >= self.config.max_queued_datagrams
+            || data.len() > self.connection_room()
+        {
             self.stats.datagrams_dropped = self.stats.datagrams_dropped.saturating_add(1);
             return;
         }
+        self.queued_datagram_bytes = self.queued_datagram_bytes.saturating_add(data.len());
         self.touch(session);
         self.queued_datagrams = self.queued_datagrams.saturating_add(1);
         self.stats.datagrams_received = self.stats.datagrams_received.saturating_add(1);
@@ -461,7 +479,7 @@ impl Connection {
 
     fn buffer_datagram(&mut self, session: SessionId, data: Bytes) {
         let max = self.config.max_buffered_datagrams;
-        if !self.sessions.hold_datagram(session, data, max) {
+        if data.len() > self.connection_room() || !self.sessions.hold_datagram(session, data, max) {
             debug!(%session, "datagram buffer full, dropped");
             self.stats.datagrams_dropped = self.stats.datagrams_dropped.saturating_add(1);
         }

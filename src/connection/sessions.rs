@@ -20,6 +20,8 @@ pub(super) struct Sessions {
     map: IdMap<SessionId, Session>,
     /// Datagrams held for sessions that are not established (or whose SETTINGS are pending).
     early_datagrams: VecDeque<(SessionId, Bytes)>,
+    /// Their bytes.
+    early_bytes: usize,
 }
 
 impl Sessions {
@@ -71,6 +73,7 @@ impl Sessions {
         sessions.sort_by_key(|s| s.id);
         let dropped = self.early_datagrams.len();
         self.early_datagrams.clear();
+        self.early_bytes = 0;
         (sessions, dropped)
     }
 
@@ -103,6 +106,7 @@ impl Sessions {
         if self.early_datagrams.len() >= max {
             return false;
         }
+        self.early_bytes = self.early_bytes.saturating_add(data.len());
         self.early_datagrams.push_back((session, data));
         true
     }
@@ -114,23 +118,41 @@ impl Sessions {
             .drain(..)
             .partition(|(s, _)| *s == session);
         self.early_datagrams = others.into();
-        held.into_iter().map(|(_, d)| d).collect()
+        let held: Vec<Bytes> = held.into_iter().map(|(_, d)| d).collect();
+        let bytes: usize = held.iter().map(Bytes::len).sum();
+        self.early_bytes = self.early_bytes.saturating_sub(bytes);
+        held
     }
 
     /// Takes every held datagram, oldest first.
     pub fn take_all_datagrams(&mut self) -> Vec<(SessionId, Bytes)> {
+        self.early_bytes = 0;
         self.early_datagrams.drain(..).collect()
     }
 
     /// Drops the datagrams held for `session`; returns how many.
     pub fn drop_datagrams_of(&mut self, session: SessionId) -> usize {
         let before = self.early_datagrams.len();
-        self.early_datagrams.retain(|(s, _)| *s != session);
+        let mut bytes = 0usize;
+        self.early_datagrams.retain(|(s, d)| {
+            let keep = *s != session;
+            if !keep {
+                bytes = bytes.saturating_add(d.len());
+            }
+            keep
+        });
+        self.early_bytes = self.early_bytes.saturating_sub(bytes);
         before.saturating_sub(self.early_datagrams.len())
     }
 
     /// The number of held datagrams.
     pub fn held_datagrams(&self) -> usize {
         self.early_datagrams.len()
+    }
+
+    /// The bytes of held datagrams.
+    #[inline]
+    pub fn held_datagram_bytes(&self) -> usize {
+        self.early_bytes
     }
 }

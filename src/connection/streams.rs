@@ -64,6 +64,11 @@ pub(super) struct Streams {
     buffered: usize,
     /// Server: request streams held until the client's SETTINGS arrive.
     held_requests: usize,
+    /// Bytes held in receive halves for the application (WebTransport payload, held requests).
+    held_bytes: usize,
+    /// Streams that got no budget because the connection's budget was spent: each is told to
+    /// resume once there is room.
+    waiting: Vec<StreamId>,
     /// The send half whose FIN the last popped write carried, until the next pop.
     last_fin: Option<(StreamId, SendStream)>,
 }
@@ -82,6 +87,8 @@ impl Streams {
             peer: Default::default(),
             buffered: 0,
             held_requests: 0,
+            held_bytes: 0,
+            waiting: Vec::new(),
             last_fin: None,
         }
     }
@@ -259,6 +266,16 @@ impl Streams {
 
     /// Keeps the counts of held halves as `recv` enters or leaves the map.
     fn count(&mut self, recv: &Recv, enters: bool) {
+        let bytes = match recv {
+            Recv::Wt(w) => w.buf.len,
+            Recv::Request(r) => r.held.as_ref().map_or(0, |(b, _)| b.len()),
+            _ => 0,
+        };
+        self.held_bytes = if enters {
+            self.held_bytes.saturating_add(bytes)
+        } else {
+            self.held_bytes.saturating_sub(bytes)
+        };
         let counter = match recv {
             Recv::Wt(w) if w.buffered => &mut self.buffered,
             Recv::Request(r) if r.held.is_some() => &mut self.held_requests,
@@ -269,6 +286,42 @@ impl Streams {
         } else {
             counter.saturating_sub(1)
         };
+    }
+
+    /// Bytes held in receive halves for the application.
+    #[inline]
+    pub fn held_bytes(&self) -> usize {
+        self.held_bytes
+    }
+
+    /// Payload of `n` bytes entered a receive half in place.
+    #[inline]
+    pub fn bytes_in(&mut self, n: usize) {
+        self.held_bytes = self.held_bytes.saturating_add(n);
+    }
+
+    /// The application took `n` bytes from a receive half in place.
+    #[inline]
+    pub fn bytes_out(&mut self, n: usize) {
+        self.held_bytes = self.held_bytes.saturating_sub(n);
+    }
+
+    /// `id` got no budget because the connection's was spent.
+    pub fn wait_for_room(&mut self, id: StreamId) {
+        if !self.waiting.contains(&id) {
+            self.waiting.push(id);
+        }
+    }
+
+    /// The streams waiting for room (taken: they ask again when told to resume).
+    pub fn take_waiting(&mut self) -> Vec<StreamId> {
+        std::mem::take(&mut self.waiting)
+    }
+
+    /// Whether a stream waits for room.
+    #[inline]
+    pub fn any_waiting(&self) -> bool {
+        !self.waiting.is_empty()
     }
 
     /// Server: request streams held until the client's SETTINGS arrive.
@@ -284,6 +337,7 @@ impl Streams {
         };
         let (bytes, fin) = r.held.take()?;
         self.held_requests = self.held_requests.saturating_sub(1);
+        self.held_bytes = self.held_bytes.saturating_sub(bytes.len());
         Some((bytes.freeze(), fin))
     }
 
@@ -343,6 +397,8 @@ impl Streams {
         self.ready.clear();
         self.buffered = 0;
         self.held_requests = 0;
+        self.held_bytes = 0;
+        self.waiting.clear();
         self.last_fin = None;
         self.peer = Default::default();
     }

@@ -94,6 +94,7 @@ impl Connection {
             return;
         };
         let was_readable = w.buf.is_readable();
+        let len = data.len();
         w.buf.push(data);
         w.buf.fin |= fin;
         let limit = if w.buffered {
@@ -105,12 +106,17 @@ impl Connection {
             // The transport stops reading here (`recv_budget` is 0) until `ResumeReading`.
             w.starved = true;
         }
-        if w.buffered {
+        let buffered = w.buffered;
+        let session = w.session;
+        let signal = !buffered && !was_readable && w.buf.is_readable() && !w.buf.signalled;
+        if signal {
+            w.buf.signalled = true;
+        }
+        self.streams.bytes_in(len);
+        if buffered {
             return;
         }
-        let session = w.session;
-        if !was_readable && w.buf.is_readable() && !w.buf.signalled {
-            w.buf.signalled = true;
+        if signal {
             self.events.push_back(Event::StreamReadable { stream: id });
         }
         self.touch(session);

@@ -602,6 +602,13 @@ impl Driver {
                     }
                     g.process_events();
                 }
+                if g.engine.has_actions() {
+                    // Taking events may have given streams that waited for the connection's
+                    // budget room again (`ResumeReading`).
+                    c.tr.flush(&mut c.quic, &mut g.engine, now);
+                    g.datagrams_flushed();
+                    g.process_events();
+                }
                 while let Some((id, req)) = g.take_request() {
                     requests.push((id, req));
                 }

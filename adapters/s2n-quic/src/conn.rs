@@ -308,7 +308,9 @@ impl ConnDriver {
             }
             let acted = self.flush_actions(&mut g);
             g.process_events();
-            if self.closed || (!acted && self.to_read.is_empty()) {
+            // Taking events may have given waiting streams room (`ResumeReading`).
+            let more = g.engine.has_actions();
+            if self.closed || (!acted && !more && self.to_read.is_empty()) {
                 break;
             }
             if round >= 16 {
