@@ -168,3 +168,29 @@ fn datagrams_over_the_connection_budget_are_dropped() {
         "polled events left the budget"
     );
 }
+
+#[test]
+fn a_flood_of_unread_streams_stays_within_the_connection_budget() {
+    // A hostile client opens uni streams of 256 KiB with FIN on a session whose application
+    // never reads them. A transport that honours recv_budget reads no FIN of a stream it could
+    // not take whole, so QUIC returns no stream credit for it and the flood stops there.
+    let mut pair = settled();
+    establish(&mut pair, "/flood");
+    let budget = Config::default().max_connection_buffer;
+    let mut finished = 0;
+    for i in 0..200u64 {
+        let stream = StreamId::new(Side::Client, wt_proto::Dir::Uni, 3 + i);
+        let left = feed_within_budget(&mut pair.server, stream, wt_uni(0, &[5; 256 * 1024]));
+        if left.is_empty() && pair.server.recv_budget(stream) > 0 {
+            pair.server.handle_stream_data(stream, Bytes::new(), true);
+            finished += 1;
+        }
+        assert!(pair.server.buffered_bytes() <= budget);
+    }
+    collect(&mut pair.server);
+    assert!(pair.server.buffered_bytes() <= budget);
+    assert!(
+        finished <= budget / (256 * 1024),
+        "{finished} streams were read to their FIN"
+    );
+}
