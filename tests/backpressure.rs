@@ -194,3 +194,15 @@ fn a_flood_of_unread_streams_stays_within_the_connection_budget() {
         "{finished} streams were read to their FIN"
     );
 }
+
+#[test]
+fn new_streams_are_not_limited_by_the_held_stream_limit() {
+    // No room for WebTransport streams before their session: the control stream is still read
+    // (a budget of 0 for every new stream left the SETTINGS unread; found by fuzzing).
+    let (client, _) = configs(Config::default());
+    let (_, server) = configs(Config::default().with(|c| c.max_buffered_stream_bytes = 0));
+    let mut pair = Pair::with_configs(client, server);
+    assert!(pair.server.recv_budget(CLIENT_CONTROL) > 0);
+    pair.run();
+    assert!(pair.server.dialect().is_some());
+}

@@ -56,11 +56,12 @@ impl Connection {
                     .config
                     .max_held_request_bytes
                     .saturating_sub(held.len()),
-                // Parsed as it comes, but its first bytes may open a WebTransport stream.
-                None => self.config.max_buffered_stream_bytes,
+                // Parsed as it comes, but its first bytes may open a WebTransport stream
+                // whose payload is then held: the connection's budget bounds it.
+                None => usize::MAX,
             },
             // A new stream, or one whose type is not known yet: it may be WebTransport.
-            None | Some(Recv::UniHeader(_)) => self.config.max_buffered_stream_bytes,
+            None | Some(Recv::UniHeader(_)) => usize::MAX,
             // Consumed as it arrives.
             Some(_) => return usize::MAX,
         };
